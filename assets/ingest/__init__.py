@@ -1,0 +1,1 @@
+"""Landing files -> raw DuckDB tables (one registry of feeds drives every loader)."""
