@@ -241,6 +241,9 @@ def _custody_arrow(statements: list, feed: Feed) -> pa.Table:
         # the CSV export keeps balances in balances.csv, beside entries.csv
         file = s.file if entries or s.form != "csv" else s.file.replace("entries.csv", "balances.csv")
         for r in (s.entries if entries else s.balances):
+            if r.amount.as_tuple().exponent < -2:  # DECIMAL(18,2) would round it silently
+                raise FeedError(s.file, "value.money_dp", f"amount {r.amount} has more than 2 decimal places",
+                                row=r.source_row)
             for n in cols:
                 data[n].append(getattr(r, n))
             data["_source_file"].append(file)
