@@ -1,0 +1,78 @@
+"""dbt models as Dagster assets: daily models by business date, monthly marts by month.
+
+A run passes its partition window to dbt as --vars; a backfill is a single `dbt build` over the
+window (BackfillPolicy.single_run). dbt tests become asset checks; a failing test of severity error
+fails the step, so nothing downstream (reports) is built on it.
+"""
+import os
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from assets.common.partitions import business_days, business_months
+from assets.common.resources import WRITER_POOL, WarehouseResource
+from assets.metrics.key_figures import key_figure_metadata
+from assets.metrics.project import dbt_project, manifest_path, translator
+from assets.metrics.vars import dbt_vars_arg
+
+MONTHLY = "tag:monthly"
+
+
+def _window(context: dg.AssetExecutionContext) -> tuple[str | None, str | None]:
+    if not context.has_partition_key and not context.has_partition_key_range:
+        return None, None
+    r = context.partition_key_range
+    return r.start, r.end
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
+    start, end = _window(context)
+    os.environ["MARGINFLOW_WAREHOUSE"] = warehouse.path  # profiles.yml reads it; dbt runs as a subprocess
+    invocation = dbt.cli(["build", *dbt_vars_arg(start, end)], context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    # the warehouse is free again once dbt has exited: read the key figures of what was built
+    as_of = end if end and len(end) == 10 else None
+    with warehouse.connect(read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                key = event.output_name if isinstance(event, dg.Output) else event.asset_key.path[-1]
+                model = key.split("__")[-1] if isinstance(event, dg.Output) else key
+                extra = key_figure_metadata(con, model, as_of)
+                if extra:
+                    event = event.with_metadata({**(event.metadata or {}), **extra})
+            yield event
+    if not invocation.is_successful():
+        raise dg.Failure(description=f"dbt build failed: {invocation.get_error()}")
+
+
+@dbt_assets(
+    manifest=manifest_path(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    exclude=MONTHLY,
+    partitions_def=business_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WRITER_POOL,
+    name="dbt_daily_models",
+)
+def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    yield from _build(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=manifest_path(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=MONTHLY,
+    partitions_def=business_months,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WRITER_POOL,
+    name="dbt_monthly_models",
+)
+def dbt_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    yield from _build(context, dbt, warehouse)
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project)
