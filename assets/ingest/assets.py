@@ -41,7 +41,7 @@ def _run(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landin
     day = context.partition_key
     try:
         with warehouse.connect() as con:
-            return load_feed(con, landing.root, day, feed_name, run_id=context.run_id, lake=warehouse.lake,
+            return load_feed(con, landing.root, day, feed_name, run_id=context.run.run_id, lake=warehouse.lake,
                              max_custody_bytes=landing.max_custody_mb << 20)
     except FeedError as exc:
         # Fail the partition with the file, row and rule in the message; nothing was replaced.

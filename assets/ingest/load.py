@@ -134,8 +134,8 @@ def check_duplicates(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: 
         return
     rows = con.execute(
         "SELECT file, sha256 FROM raw.file_manifest WHERE sha256 IN (SELECT unnest(?)) "
-        "AND NOT (feed = ? AND business_date = ?)",
-        [list(seen), feed.name, business_date],
+        "AND file NOT IN (SELECT unnest(?))",  # re-loading the same file is a reload, not a duplicate
+        [list(seen), [s.rel for s in stats]],
     ).fetchall()
     # reference snapshots legitimately repeat day to day; everything else must be new bytes
     if rows and feed.folder != "reference":
@@ -177,8 +177,7 @@ def _batches(path: Path, rel: str, feed: Feed) -> Iterator[pl.DataFrame]:
         lf = pl.scan_parquet(path).select([pl.col(n).cast(pl.Utf8) for n in names])
         lf = lf.with_row_index("_line", offset=1)
     else:
-        lf = pl.scan_csv(path, infer_schema=False, encoding="utf8", missing_utf8_is_empty_string=False,
-                         quote_char='"', truncate_ragged_lines=False, row_index_name="_line", row_index_offset=2)
+        lf = pl.scan_csv(path, infer_schema=False, encoding="utf8", quote_char='"', truncate_ragged_lines=False, row_index_name="_line", row_index_offset=2)
         lf = lf.select(["_line", *names])
     try:
         for df in lf.collect_batches(chunk_size=BATCH_ROWS):
