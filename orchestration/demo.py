@@ -18,6 +18,7 @@ from tqdm import tqdm
 from assets.common import settings
 
 DATE_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the UI keeps the full event log
 
 
 def business_dates(landing: Path) -> list[str]:
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     instance = dg.DagsterInstance.get()
     failed: list[str] = []
     for day in tqdm(days, unit="day", file=sys.stderr):
-        result = job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
+                                        run_config=QUIET)
         if not result.success:
             failed.append(day)
     if failed:

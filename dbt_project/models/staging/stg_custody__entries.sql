@@ -7,8 +7,9 @@ with source as (
 ranked as (
     select
         *,
+        -- numbered among booked copies only: a pending copy must not hide the booked one
         row_number() over (
-            partition by custody_account, entry_ref, tx_seq
+            partition by custody_account, entry_ref, tx_seq, status = 'BOOK'
             order by _business_date, statement_id, _source_file, _source_row
         ) as occurrence
     from source
