@@ -27,7 +27,7 @@ interest as (
     select
         l.*,
         coalesce(a.accrual, 0) as accrual,
-        sum(coalesce(a.accrual, 0) - l.interest_charged - l.interest_written_off) over w as net_accrued_running
+        sum(coalesce(a.accrual, 0) - l.interest_charged - l.claim_interest_settled) over w as net_accrued_running
     from ledger as l
     left join accruals as a on a.account_id = l.account_id and a.business_date = l.business_date
     window w as (partition by l.account_id order by l.business_date rows between unbounded preceding and current row)
@@ -63,7 +63,7 @@ state as (
                   else b.net_accrued_running - coalesce(b.closed_loan_baseline, 0) end as decimal(38, 6)) as accrued_interest,
         b.accrual as interest_accrued_today,
         b.interest_charged,
-        b.interest_written_off,
+        b.claim_interest_settled,
         cast(coalesce(p.market_value, 0) as decimal(38, 6)) as market_value,
         cast(coalesce(p.gross_exposure, 0) as decimal(38, 6)) as gross_exposure,
         coalesce(p.open_positions, 0) as open_positions,

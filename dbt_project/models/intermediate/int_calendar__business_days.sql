@@ -21,7 +21,5 @@ select
     next_business_date,
     month_start,
     -- first calendar day attributed to this business date (the day after the previous one)
-    coalesce(cast({{ dbt.dateadd('day', 1, 'previous_business_date') }} as date), business_date) as covers_from,
-    next_business_date is null
-        or date_trunc('month', next_business_date) <> date_trunc('month', business_date) as is_month_last_loaded
+    coalesce(cast({{ dbt.dateadd('day', 1, 'previous_business_date') }} as date), business_date) as covers_from
 from ordered

@@ -22,8 +22,9 @@ principal as (
 ),
 
 rates as (
-    select account_id, snapshot_date, interest_rate
-    from {{ ref('stg_reference__accounts') }}
+    -- the snapshot in force (a missing daily snapshot keeps the previous one)
+    select account_id, snapshot_date, valid_to, interest_rate
+    from {{ ref('int_accounts__snapshot_ranges') }}
 ),
 
 -- principal at the end of each calendar day: the business date itself, or for the weekend days
@@ -43,8 +44,10 @@ per_day as (
     inner join {{ ref('int_calendar__business_days') }} as c on c.business_date = d.business_date
     inner join principal as p on p.business_date = d.business_date
     left join principal as prev on prev.account_id = p.account_id and prev.business_date = c.previous_business_date
-    left join rates as r on r.account_id = p.account_id and r.snapshot_date = d.business_date
-    left join rates as rp on rp.account_id = p.account_id and rp.snapshot_date = c.previous_business_date
+    left join rates as r
+        on r.account_id = p.account_id and d.business_date between r.snapshot_date and r.valid_to
+    left join rates as rp
+        on rp.account_id = p.account_id and c.previous_business_date between rp.snapshot_date and rp.valid_to
 )
 
 select

@@ -75,9 +75,10 @@ select
     fees,
     cast(cash as decimal(18, 2)) as cash,
     cast(greatest(principal_running, 0) as decimal(18, 2)) as loan_principal,
-    -- the part of a claim settlement that went past the principal: unpaid interest written off
+    -- the part of a claim settlement (compensation + write-off) that went past the principal: the
+    -- unpaid interest it settled (M12 "written off" is only the write-off's share: int_defaults__settlements)
     cast(
         greatest(-principal_running, 0)
         - greatest(-coalesce(lag(principal_running) over (partition by account_id order by business_date), 0), 0)
-    as decimal(18, 2)) as interest_written_off
+    as decimal(18, 2)) as claim_interest_settled
 from running

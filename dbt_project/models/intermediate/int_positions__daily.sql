@@ -37,7 +37,16 @@ cumulative as (
 ),
 
 instruments as (
-    select symbol, board, liquidity_tier, snapshot_date
+    -- the snapshot in force on each date (a missing daily snapshot keeps the previous one)
+    select
+        symbol,
+        board,
+        liquidity_tier,
+        snapshot_date,
+        coalesce(
+            cast({{ dbt.dateadd('day', -1, 'lead(snapshot_date) over (partition by symbol order by snapshot_date)') }} as date),
+            cast('9999-12-31' as date)
+        ) as valid_to
     from {{ ref('stg_reference__instruments') }}
 )
 
@@ -56,5 +65,5 @@ from cumulative as c
 left join {{ ref('stg_market__prices') }} as p
     on p.symbol = c.symbol and p.business_date = c.business_date
 left join instruments as i
-    on i.symbol = c.symbol and i.snapshot_date = c.business_date
+    on i.symbol = c.symbol and c.business_date between i.snapshot_date and i.valid_to
 where c.quantity <> 0

@@ -1,6 +1,6 @@
 -- Ledger rows with their effect on the client's cash and loan principal (SPEC §1.1 table).
 -- DEFAULT_COMPENSATION and WRITE_OFF reduce unpaid interest first, then principal; that split is
--- made in int_loans__daily, here they carry their whole amount as `claim_settled`.
+-- made in int_ledger__account_daily, here they carry their whole amount as `claim_settled`.
 with source as (
     select * from {{ source('raw', 'ledger_entries') }}
 ),
