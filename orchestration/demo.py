@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.regenerate or not landing.is_dir() or not business_dates(landing):
         from simulator.cli import main as generate
 
-        print(f"[1/3] generating the sample platform into {landing}", flush=True)
+        print(f"[1/4] generating the sample platform into {landing}", flush=True)
         generate(["--out", str(landing)])
     else:
-        print(f"[1/3] using the landing zone in {landing} (--regenerate to rebuild it)", flush=True)
+        print(f"[1/4] using the landing zone in {landing} (--regenerate to rebuild it)", flush=True)
     if args.fresh_warehouse:
         for p in (warehouse, warehouse.with_suffix(".duckdb.wal"), settings.lake_dir()):
             if p.is_dir():
@@ -51,20 +51,39 @@ def main(argv: list[str] | None = None) -> int:
                 p.unlink()
 
     days = business_dates(landing)
-    print(f"[2/3] running the daily job for {len(days)} business dates ({days[0]} … {days[-1]})", flush=True)
-    job = defs.get_job_def("daily_business_date")
     instance = dg.DagsterInstance.get()
+    print(f"[2/4] ingest + gates for {len(days)} business dates ({days[0]} … {days[-1]})", flush=True)
     failed: list[str] = []
+    ingest = defs.get_job_def("ingest_business_date")
     for day in tqdm(days, unit="day", file=sys.stderr):
-        result = job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
-                                        run_config=QUIET)
+        result = ingest.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
+                                           run_config=QUIET)
         if not result.success:
             failed.append(day)
     if failed:
-        print(f"daily runs failed for {', '.join(failed)}: open `make ui` → Runs for the reason", file=sys.stderr)
+        print(f"ingestion or a gate failed for {', '.join(failed)}: `make ui` → Runs shows the file, row and rule",
+              file=sys.stderr)
         return 1
 
-    print("[3/3] outputs", flush=True)
+    print(f"[3/4] dbt build of the daily models over {days[0]} … {days[-1]} (one run)", flush=True)
+    window = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
+    result = defs.get_job_def("daily_metrics").execute_in_process(
+        instance=instance, tags=window, raise_on_error=False, run_config=QUIET)
+    if not result.success:
+        print("the dbt build failed (a model or a data test): `make ui` → Runs for the failing node", file=sys.stderr)
+        return 1
+
+    months = sorted({d[:7] for d in days})
+    print(f"[4/4] monthly marts and reports for {', '.join(months)}", flush=True)
+    monthly = defs.get_job_def("monthly_reports")
+    for month in months:
+        result = monthly.execute_in_process(partition_key=month, instance=instance, raise_on_error=False,
+                                            run_config=QUIET)
+        if not result.success:
+            print(f"the monthly run for {month} failed: `make ui` → Runs", file=sys.stderr)
+            return 1
+
+    print("outputs", flush=True)
     print(f"  landing zone : {landing}")
     print(f"  warehouse    : {warehouse}")
     print(f"  parquet lake : {settings.lake_dir()}")

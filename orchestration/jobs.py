@@ -1,16 +1,40 @@
-"""Jobs: the daily run materialises one business date end to end."""
+"""Jobs: the daily run materialises one business date end to end; the monthly run publishes the month."""
 from __future__ import annotations
 
 import dagster as dg
 
-from assets.common.partitions import business_days
+from assets.common.partitions import business_days, business_months
+from assets.ingest.assets import ingest_assets
+from assets.metrics.assets import dbt_daily_models, dbt_monthly_models
 
-# Everything partitioned by business date: ingestion, gates, metrics.
+# Ingestion → gates (asset checks on the raw assets) → staging/intermediate/daily marts.
 daily_job = dg.define_asset_job(
     name="daily_business_date",
-    selection=dg.AssetSelection.groups("ingest"),
+    selection=dg.AssetSelection.assets(*ingest_assets, dbt_daily_models),
     partitions_def=business_days,
-    description="Ingest, check and compute one business date (partition) end to end.",
-    # Warehouse writers never run at once; run steps in one process in dependency order.
-    executor_def=dg.in_process_executor,
+    description="Ingest, check and compute one business date (partition) end to end. A failed blocking "
+                "gate stops everything downstream of it in the run.",
+)
+
+# The same day's steps split in two, for catching up on many days: ingest + gates per business date,
+# then one dbt build over the whole window (dbt assets have BackfillPolicy.single_run).
+ingest_job = dg.define_asset_job(
+    name="ingest_business_date",
+    selection=dg.AssetSelection.assets(*ingest_assets),
+    partitions_def=business_days,
+    description="Ingest one business date and run its gates (GX suites, quarantine policy).",
+)
+metrics_job = dg.define_asset_job(
+    name="daily_metrics",
+    selection=dg.AssetSelection.assets(dbt_daily_models),
+    partitions_def=business_days,
+    description="dbt build of the daily models for a business date or a range of them (one dbt invocation).",
+)
+
+# Monthly marts, then the regulatory report and the provider statements.
+monthly_reports_job = dg.define_asset_job(
+    name="monthly_reports",
+    selection=dg.AssetSelection.assets(dbt_monthly_models) | dg.AssetSelection.groups("reports"),
+    partitions_def=business_months,
+    description="Month-level marts, the regulatory disclosure report and every capital provider's statement.",
 )

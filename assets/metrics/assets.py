@@ -29,7 +29,9 @@ def _window(context: dg.AssetExecutionContext) -> tuple[str | None, str | None]:
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
     start, end = _window(context)
     os.environ["MARGINFLOW_WAREHOUSE"] = warehouse.path  # profiles.yml reads it; dbt runs as a subprocess
-    invocation = dbt.cli(["build", *dbt_vars_arg(start, end)], context=context, raise_on_error=False)
+    # unit tests run in CI (`make test`); production builds run models and data tests only
+    args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(start, end)]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
     # the warehouse is free again once dbt has exited: read the key figures of what was built
     as_of = end if end and len(end) == 10 else None
@@ -75,4 +77,9 @@ def dbt_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    # the dbt beside this interpreter (the project's .venv), whether or not the venv is on PATH
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(exe) if exe.exists() else "dbt")

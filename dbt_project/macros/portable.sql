@@ -9,7 +9,7 @@
 
 {#- Seconds between two timestamps, fractional. -#}
 {% macro seconds_between(start_ts, end_ts) -%}{{ return(adapter.dispatch('seconds_between', 'marginflow')(start_ts, end_ts)) }}{%- endmacro %}
-{% macro default__seconds_between(start_ts, end_ts) -%}(epoch({{ end_ts }}) - epoch({{ start_ts }})){%- endmacro %}
+{% macro default__seconds_between(start_ts, end_ts) -%}((epoch_ms({{ end_ts }}) - epoch_ms({{ start_ts }})) / 1000.0){%- endmacro %}
 {% macro spark__seconds_between(start_ts, end_ts) -%}(unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 1e6{%- endmacro %}
 
 {#- Continuous percentile (linear interpolation), SPEC §4. -#}
