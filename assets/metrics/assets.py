@@ -45,7 +45,39 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
                     event = event.with_metadata({**(event.metadata or {}), **extra})
             yield event
     if not invocation.is_successful():
-        raise dg.Failure(description=f"dbt build failed: {invocation.get_error()}")
+        with warehouse.connect(read_only=True) as con:
+            description, meta = describe_failures(invocation.get_artifact("run_results.json"), con)
+        raise dg.Failure(description=description or f"dbt build failed: {invocation.get_error()}", metadata=meta)
+
+
+def describe_failures(run_results: dict, con, sample: int = 5) -> tuple[str, dict]:
+    """Failed dbt nodes, and for gate tests that stored their failures, the offending rows
+    (feed, file, row, rule, detail) — so the UI names what to fix."""
+    lines: list[str] = []
+    samples: dict[str, list] = {}
+    for r in run_results.get("results", []):
+        if r.get("status") not in ("fail", "error"):
+            continue
+        node = r["unique_id"].split(".")[-1]
+        lines.append(f"{node}: {r.get('status')} ({r.get('failures') or r.get('message') or ''})")
+        relation = r.get("relation_name")
+        if not relation or not r["unique_id"].startswith("test."):
+            continue
+        try:
+            cur = con.execute(f"select * from {relation} limit {sample}")
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, map(str, row))) for row in cur.fetchall()]
+        except Exception:  # noqa: BLE001 - the failure itself is already reported above
+            continue
+        samples[node] = rows
+        for row in rows:
+            if {"source_file", "source_row", "rule"} <= row.keys():
+                lines.append(f"  {row.get('feed', '')} {row['source_file']}:{row['source_row']}: {row['rule']}: "
+                             f"{row.get('detail', '')}")
+    meta = {"failed_nodes": dg.MetadataValue.md("\n".join(f"- {x}" for x in lines))} if lines else {}
+    if samples:
+        meta["sample_rows"] = dg.MetadataValue.json(samples)
+    return ("dbt build failed:\n" + "\n".join(lines)) if lines else "", meta
 
 
 @dbt_assets(
