@@ -11,12 +11,13 @@ from assets.common.resources import default_resources
 from assets.ingest.assets import ingest_assets
 from assets.metrics.assets import dbt_daily_models, dbt_monthly_models, dbt_resource
 from assets.quality.checks import feed_checks
+from assets.reports.assets import report_assets
 from orchestration.jobs import daily_job, ingest_job, metrics_job, monthly_reports_job
 from orchestration.schedules import schedules
 from orchestration.sensors import sensors
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, dbt_daily_models, dbt_monthly_models],
+    assets=[*ingest_assets, dbt_daily_models, dbt_monthly_models, *report_assets],
     asset_checks=feed_checks,
     jobs=[daily_job, ingest_job, metrics_job, monthly_reports_job],
     schedules=schedules,

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     instance = dg.DagsterInstance.get()
     print(f"[2/4] ingest + gates for {len(days)} business dates ({days[0]} … {days[-1]})", flush=True)
     failed: list[str] = []
-    ingest = defs.get_job_def("ingest_business_date")
+    ingest = defs.resolve_job_def("ingest_business_date")
     for day in tqdm(days, unit="day", file=sys.stderr):
         result = ingest.execute_in_process(partition_key=day, instance=instance, raise_on_error=False,
                                            run_config=QUIET)
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"[3/4] dbt build of the daily models over {days[0]} … {days[-1]} (one run)", flush=True)
     window = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
-    result = defs.get_job_def("daily_metrics").execute_in_process(
+    result = defs.resolve_job_def("daily_metrics").execute_in_process(
         instance=instance, tags=window, raise_on_error=False, run_config=QUIET)
     if not result.success:
         print("the dbt build failed (a model or a data test): `make ui` → Runs for the failing node", file=sys.stderr)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     months = sorted({d[:7] for d in days})
     print(f"[4/4] monthly marts and reports for {', '.join(months)}", flush=True)
-    monthly = defs.get_job_def("monthly_reports")
+    monthly = defs.resolve_job_def("monthly_reports")
     for month in months:
         result = monthly.execute_in_process(partition_key=month, instance=instance, raise_on_error=False,
                                             run_config=QUIET)

@@ -6,6 +6,7 @@ import dagster as dg
 from assets.common.partitions import business_days, business_months
 from assets.ingest.assets import ingest_assets
 from assets.metrics.assets import dbt_daily_models, dbt_monthly_models
+from assets.reports.assets import provider_statements, regulatory_report
 
 # Ingestion → gates (asset checks on the raw assets) → staging/intermediate/daily marts.
 daily_job = dg.define_asset_job(
@@ -34,7 +35,7 @@ metrics_job = dg.define_asset_job(
 # Monthly marts, then the regulatory report and the provider statements.
 monthly_reports_job = dg.define_asset_job(
     name="monthly_reports",
-    selection=dg.AssetSelection.assets(dbt_monthly_models) | dg.AssetSelection.groups("reports"),
+    selection=dg.AssetSelection.assets(dbt_monthly_models, regulatory_report, provider_statements),
     partitions_def=business_months,
     description="Month-level marts, the regulatory disclosure report and every capital provider's statement.",
 )

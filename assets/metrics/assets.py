@@ -44,10 +44,19 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
                 if extra:
                     event = event.with_metadata({**(event.metadata or {}), **extra})
             yield event
-    if not invocation.is_successful():
+    ok = invocation.is_successful()
+    description, meta = "", {}
+    if not ok:
         with warehouse.connect(read_only=True) as con:
             description, meta = describe_failures(invocation.get_artifact("run_results.json"), con)
-        raise dg.Failure(description=description or f"dbt build failed: {invocation.get_error()}", metadata=meta)
+        description = description or f"dbt build failed: {invocation.get_error()}"
+    if start and len(start) == 10:  # daily window: the gate log says which dates passed the dbt gates
+        from assets.quality.gate_log import record
+
+        with warehouse.connect() as con:
+            record(con, list(context.partition_keys), "dbt_build", ok, detail=description, run_id=context.run.run_id)
+    if not ok:
+        raise dg.Failure(description=description, metadata=meta)
 
 
 def describe_failures(run_results: dict, con, sample: int = 5) -> tuple[str, dict]:

@@ -75,19 +75,33 @@ def _quarantine_result(feed: Feed, day: str, warehouse: WarehouseResource) -> dg
         metadata=meta, description=description)
 
 
+def _logged(result: dg.AssetCheckResult, gate: str, day: str, blocking: bool, run_id: str,
+            warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Keep the outcome in quality.gate_log too: publication of a period reads it."""
+    from assets.quality.gate_log import record
+
+    with warehouse.connect() as con:
+        record(con, [day], gate, result.passed, blocking=blocking, detail=result.description or "", run_id=run_id)
+    return result
+
+
 def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
     @dg.asset_check(asset=raw_key(feed.name), name="gx_suite", blocking=True, pool=WRITER_POOL,
                     description=f"Great Expectations suite `{feed.name}`: schema, not null, accepted values, "
                                 "ranges, formats, key uniqueness, row counts against the file manifest.")
     def gx_suite(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return _gx_result(feed, context.op_execution_context.partition_key, warehouse)
+        day = context.op_execution_context.partition_key
+        return _logged(_gx_result(feed, day, warehouse), f"gx_suite:{feed.name}", day, True,
+                       context.run.run_id, warehouse)
 
     @dg.asset_check(asset=raw_key(feed.name), name="quarantine_policy", blocking=True, pool=WRITER_POOL,
                     description="Rows quarantined at load (rule, reason, file and row in the metadata). Policy "
                                 "MARGINFLOW_QUARANTINE_POLICY=block (default) fails the gate; warn lets it pass "
                                 "with a warning.")
     def quarantine(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return _quarantine_result(feed, context.op_execution_context.partition_key, warehouse)
+        day = context.op_execution_context.partition_key
+        return _logged(_quarantine_result(feed, day, warehouse), f"quarantine_policy:{feed.name}", day,
+                       quarantine_policy() == "block", context.run.run_id, warehouse)
 
     gx_suite.__name__ = f"gx_suite_{feed.name}"
     quarantine.__name__ = f"quarantine_policy_{feed.name}"

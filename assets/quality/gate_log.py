@@ -1,0 +1,59 @@
+"""The gate log: every gate's latest outcome per business date, kept in the warehouse.
+
+Feed checks (GX suites, quarantine policy) and the dbt build (data tests and cross-feed gates) write
+their outcome here for each business date they covered. Publication reads it: a report for a period
+is written only when every business date of the period has every gate passed (``period_gate_problems``).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS quality;
+CREATE TABLE IF NOT EXISTS quality.gate_log (
+    business_date DATE, gate VARCHAR, passed BOOLEAN, blocking BOOLEAN, detail VARCHAR,
+    run_id VARCHAR, checked_at TIMESTAMP DEFAULT current_timestamp
+)"""
+
+# the gates every business date needs before its figures may be published
+REQUIRED_GATE_PREFIXES = ("gx_suite:", "quarantine_policy:", "dbt_build")
+
+
+def record(con: duckdb.DuckDBPyConnection, business_dates: list[str], gate: str, passed: bool, *,
+           blocking: bool = True, detail: str = "", run_id: str = "") -> None:
+    """Replace the gate's outcome for each date."""
+    con.execute(DDL)
+    for day in business_dates:
+        con.execute("DELETE FROM quality.gate_log WHERE business_date = ? AND gate = ?", [day, gate])
+        con.execute("INSERT INTO quality.gate_log (business_date, gate, passed, blocking, detail, run_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [day, gate, passed, blocking, detail[:2000], run_id])
+
+
+def period_gate_problems(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[str]:
+    """Why a period may not be published: a date without a gate outcome, or a blocking gate failed."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'quality' and table_name = 'gate_log'").fetchone()[0]
+    if not exists:
+        return ["no gate has run yet (quality.gate_log is empty)"]
+    days = [r[0] for r in con.execute(
+        "select distinct business_date from raw.file_manifest where business_date between ? and ? order by 1",
+        [start, end]).fetchall()]
+    if not days:
+        return [f"no business date loaded between {start} and {end}"]
+    problems: list[str] = []
+    rows = con.execute("select business_date, gate, passed, blocking, detail from quality.gate_log "
+                       "where business_date between ? and ?", [start, end]).fetchall()
+    by_day: dict = {}
+    for d, gate, passed, blocking, detail in rows:
+        by_day.setdefault(d, []).append((gate, passed, blocking, detail))
+    for d in days:
+        gates = by_day.get(d, [])
+        for prefix in REQUIRED_GATE_PREFIXES:
+            if not any(g.startswith(prefix) for g, *_ in gates):
+                problems.append(f"{d}: gate {prefix.rstrip(':')} has not run")
+        for gate, passed, blocking, detail in gates:
+            if blocking and not passed:
+                problems.append(f"{d}: gate {gate} failed: {detail}")
+    return problems
