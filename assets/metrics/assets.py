@@ -33,10 +33,20 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(start, end)]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
-    # the warehouse is free again once dbt has exited: read the key figures of what was built
+    # the warehouse is free again once dbt has exited: read the key figures of what was built, and
+    # the offending rows the failed gates stored (so a failed check names feed, file, row and rule)
     as_of = end if end and len(end) == 10 else None
+    stored = {r["unique_id"].split(".")[2]: r.get("relation_name")
+              for r in invocation.get_artifact("run_results.json").get("results", [])
+              if r["unique_id"].startswith("test.") and r.get("status") in ("fail", "error")}
     with warehouse.connect(read_only=True) as con:
         for event in events:
+            if isinstance(event, dg.AssetCheckResult) and not event.passed and stored.get(event.check_name):
+                rows = _stored_rows(con, stored[event.check_name])
+                if rows:
+                    first = rows[0]
+                    event = event._replace(description=_row_line(first) or event.description).with_metadata(
+                        {**(event.metadata or {}), "sample_rows": dg.MetadataValue.json(rows)})
             if isinstance(event, dg.Output | dg.AssetMaterialization):
                 key = event.output_name if isinstance(event, dg.Output) else event.asset_key.path[-1]
                 model = key.split("__")[-1] if isinstance(event, dg.Output) else key
@@ -59,6 +69,21 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
         raise dg.Failure(description=description, metadata=meta)
 
 
+def _stored_rows(con, relation: str, sample: int = 5) -> list[dict]:
+    try:
+        cur = con.execute(f"select * from {relation} limit {sample}")
+    except Exception:  # noqa: BLE001 - the failure itself is reported by dbt's own result
+        return []
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, map(str, row))) for row in cur.fetchall()]
+
+
+def _row_line(row: dict) -> str:
+    if not {"source_file", "source_row", "rule"} <= row.keys():
+        return ""
+    return f"{row.get('feed', '')} {row['source_file']}:{row['source_row']}: {row['rule']}: {row.get('detail', '')}".strip()
+
+
 def describe_failures(run_results: dict, con, sample: int = 5) -> tuple[str, dict]:
     """Failed dbt nodes, and for gate tests that stored their failures, the offending rows
     (feed, file, row, rule, detail) — so the UI names what to fix."""
@@ -72,17 +97,9 @@ def describe_failures(run_results: dict, con, sample: int = 5) -> tuple[str, dic
         relation = r.get("relation_name")
         if not relation or not r["unique_id"].startswith("test."):
             continue
-        try:
-            cur = con.execute(f"select * from {relation} limit {sample}")
-            cols = [d[0] for d in cur.description]
-            rows = [dict(zip(cols, map(str, row))) for row in cur.fetchall()]
-        except Exception:  # noqa: BLE001 - the failure itself is already reported above
-            continue
+        rows = _stored_rows(con, relation, sample)
         samples[node] = rows
-        for row in rows:
-            if {"source_file", "source_row", "rule"} <= row.keys():
-                lines.append(f"  {row.get('feed', '')} {row['source_file']}:{row['source_row']}: {row['rule']}: "
-                             f"{row.get('detail', '')}")
+        lines += [f"  {_row_line(row)}" for row in rows if _row_line(row)]
     meta = {"failed_nodes": dg.MetadataValue.md("\n".join(f"- {x}" for x in lines))} if lines else {}
     if samples:
         meta["sample_rows"] = dg.MetadataValue.json(samples)

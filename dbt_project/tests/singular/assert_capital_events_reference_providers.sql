@@ -1,6 +1,7 @@
 -- Gate (SPEC §5 cross-feed): every capital event names a provider of that day's providers.csv
 -- snapshot (the latest earlier one when the day has none), and carries that provider's tranche.
-{{ config(severity='error', tags=['gate', 'cross_feed']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed'],
+          meta={'dagster': {'ref': {'name': 'stg_capital__events'}}}) }}
 
 with events as (
     select event_id, provider_id, tranche, landed_business_date as business_date, source_file, source_row

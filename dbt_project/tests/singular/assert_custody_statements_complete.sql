@@ -1,6 +1,7 @@
 -- Gate (SPEC §2 "one statement per custody account and day", §5 feed complete): every business date
 -- has a statement for each of the four custody accounts, exactly one, with one OPBD and one CLBD.
-{{ config(severity='error', tags=['gate', 'cross_feed', 'custody']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed', 'custody'],
+          meta={'dagster': {'ref': {'name': 'int_custody__balances_daily'}}}) }}
 
 with custody_accounts as (
     select 'CLIENT_MARGIN_POOL' as custody_account

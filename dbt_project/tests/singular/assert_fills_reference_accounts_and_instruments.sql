@@ -1,7 +1,8 @@
 -- Gate (SPEC §5 cross-feed, referential integrity): every fill names an account of that day's
 -- accounts.csv snapshot and a symbol of that day's instruments.csv. A day without a snapshot uses
 -- the latest earlier one, as the landing contract check does. One row per offending fill and rule.
-{{ config(severity='error', tags=['gate', 'cross_feed']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed'],
+          meta={'dagster': {'ref': {'name': 'stg_trading__fills'}}}) }}
 
 with fills as (
     select fill_id, account_id, symbol, business_date, source_file, source_row

@@ -2,7 +2,8 @@
 -- sells − buys notional of the day's fills (summed exactly, then rounded half-even to 0.01), the FEE
 -- row ≥ the day's commissions, at most one row of each, and the day's rows of each type share one
 -- end_to_end_id (custody books one net entry for them). A day's fills without their row fail too.
-{{ config(severity='error', tags=['gate', 'cross_feed']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed'],
+          meta={'dagster': {'ref': {'name': 'stg_ledger__entries'}}}) }}
 
 with fills as (
     select

@@ -1,6 +1,7 @@
 -- Gate (SPEC §5 cross-feed, §1.1): every ledger row books on an account of that day's accounts.csv
 -- snapshot (the latest earlier one when the day has none); RESERVE_FUNDING books on RISK_RESERVE.
-{{ config(severity='error', tags=['gate', 'cross_feed']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed'],
+          meta={'dagster': {'ref': {'name': 'stg_ledger__entries'}}}) }}
 
 with ledger as (
     select entry_id, account_id, entry_type, landed_business_date as business_date, source_file, source_row

@@ -3,7 +3,8 @@
 -- it. Times are compared to the second (a fill in the trigger's second counts as after it, as in the
 -- landing contract check); the trigger may sit on an earlier business date (staged liquidations run
 -- over several days when positions are locked limit-down).
-{{ config(severity='error', tags=['gate', 'cross_feed']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed'],
+          meta={'dagster': {'ref': {'name': 'stg_trading__fills'}}}) }}
 
 with fills as (
     select fill_id, account_id, liquidation_id, executed_at, source_file, source_row

@@ -2,7 +2,8 @@
 -- ratio at a close is below its maintenance rate (int_accounts__daily: m < mm_rate, L > 0) has a
 -- LIQUIDATION_TRIGGER on that business date or before it. The failure names the date's risk-event
 -- file, where the trigger is missing.
-{{ config(severity='error', tags=['gate', 'cross_feed']) }}
+{{ config(severity='error', tags=['gate', 'cross_feed'],
+          meta={'dagster': {'ref': {'name': 'stg_risk__events'}}}) }}
 
 with breaches as (
     select account_id, business_date, margin_ratio, mm_rate
