@@ -13,7 +13,7 @@ import fnmatch
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -180,8 +180,7 @@ def _batches(path: Path, rel: str, feed: Feed) -> Iterator[pl.DataFrame]:
         lf = pl.scan_csv(path, infer_schema=False, encoding="utf8", quote_char='"', truncate_ragged_lines=False, row_index_name="_line", row_index_offset=2)
         lf = lf.select(["_line", *names])
     try:
-        for df in lf.collect_batches(chunk_size=BATCH_ROWS):
-            yield df
+        yield from lf.collect_batches(chunk_size=BATCH_ROWS)
     except pl.exceptions.ComputeError as exc:
         msg = str(exc).splitlines()[0]
         raise FeedError(rel, "row.malformed", f"cannot be read as CSV: {msg}") from None
@@ -194,7 +193,6 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: 
     bd = f"DATE {lit(business_date)}"
     rule, column, reason = violation_sql(feed, bd)
     names = [c.name for c in feed.columns]
-    text_cols = ", ".join(q(n) for n in names)
     lineage = (f"{bd}, {lit(st.rel)}, {lit(st.sha256)}, cast(_line AS VARCHAR), "
                f"TIMESTAMP {lit(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}, {lit(run_id)}")
     loaded = quarantined = rows = 0
@@ -367,7 +365,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date:
     date.fromisoformat(business_date)  # a bad partition key is a programming error, fail loudly
     landing_root = Path(landing_root)
     ensure_schema(con)
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     feed = next(f for f in FEEDS if f.name == feed_name)
     con.execute("BEGIN TRANSACTION")
     try:

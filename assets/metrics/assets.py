@@ -35,7 +35,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     events = list(invocation.stream())
     # the warehouse is free again once dbt has exited: read the key figures of what was built, and
     # the offending rows the failed gates stored (so a failed check names feed, file, row and rule)
-    as_of = end if end and len(end) == 10 else None
+    as_of = (end if len(end) == 10 else f"{end}-01") if end else None  # a month's figures are keyed by its 1st
     stored = {r["unique_id"].split(".")[2]: r.get("relation_name")
               for r in invocation.get_artifact("run_results.json").get("results", [])
               if r["unique_id"].startswith("test.") and r.get("status") in ("fail", "error")}
@@ -48,9 +48,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
                     event = event._replace(description=_row_line(first) or event.description).with_metadata(
                         {**(event.metadata or {}), "sample_rows": dg.MetadataValue.json(rows)})
             if isinstance(event, dg.Output | dg.AssetMaterialization):
-                key = event.output_name if isinstance(event, dg.Output) else event.asset_key.path[-1]
-                model = key.split("__")[-1] if isinstance(event, dg.Output) else key
-                extra = key_figure_metadata(con, model, as_of)
+                key = _event_key(context, event)
+                extra = key_figure_metadata(con, key.path[-1], as_of)
                 if extra:
                     event = event.with_metadata({**(event.metadata or {}), **extra})
             yield event
@@ -67,6 +66,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
             record(con, list(context.partition_keys), "dbt_build", ok, detail=description, run_id=context.run.run_id)
     if not ok:
         raise dg.Failure(description=description, metadata=meta)
+
+
+def _event_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey:
+    if isinstance(event, dg.Output):
+        return context.assets_def.keys_by_output_name[event.output_name]
+    return event.asset_key
 
 
 def _stored_rows(con, relation: str, sample: int = 5) -> list[dict]:

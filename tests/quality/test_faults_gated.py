@@ -31,9 +31,8 @@ RULE = r"[a-z_]+\.[a-z_]+"
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    from simulator import GeneratorConfig, generate
-
     from assets.common.warehouse import connect
+    from simulator import GeneratorConfig, generate
 
     root = tmp_path_factory.mktemp("faults_base")
     generate(GeneratorConfig(out=root / "landing", days=5, accounts=40, quiet=True))
