@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.common.partitions import business_days, business_months
 from assets.ingest.assets import ingest_assets
 from assets.metrics.assets import dbt_daily_models, dbt_monthly_models
 from assets.reports.assets import provider_statements, regulatory_report
@@ -12,7 +11,6 @@ from assets.reports.assets import provider_statements, regulatory_report
 daily_job = dg.define_asset_job(
     name="daily_business_date",
     selection=dg.AssetSelection.assets(*ingest_assets, dbt_daily_models),
-    partitions_def=business_days,
     description="Ingest, check and compute one business date (partition) end to end. A failed blocking "
                 "gate stops everything downstream of it in the run.",
 )
@@ -22,13 +20,11 @@ daily_job = dg.define_asset_job(
 ingest_job = dg.define_asset_job(
     name="ingest_business_date",
     selection=dg.AssetSelection.assets(*ingest_assets),
-    partitions_def=business_days,
     description="Ingest one business date and run its gates (GX suites, quarantine policy).",
 )
 metrics_job = dg.define_asset_job(
     name="daily_metrics",
     selection=dg.AssetSelection.assets(dbt_daily_models),
-    partitions_def=business_days,
     description="dbt build of the daily models for a business date or a range of them (one dbt invocation).",
 )
 
@@ -36,6 +32,5 @@ metrics_job = dg.define_asset_job(
 monthly_reports_job = dg.define_asset_job(
     name="monthly_reports",
     selection=dg.AssetSelection.assets(dbt_monthly_models, regulatory_report, provider_statements),
-    partitions_def=business_months,
     description="Month-level marts, the regulatory disclosure report and every capital provider's statement.",
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.common.partitions import business_days
 from assets.common.settings import landing_dir
 from assets.ingest.feeds import LANDING_FOLDERS
 from orchestration.jobs import daily_job
@@ -45,7 +46,7 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     root = landing_dir()
     if not root.is_dir():
         return dg.SkipReason(f"landing zone {root} does not exist")
-    known = set(daily_job.partitions_def.get_partition_keys()) if daily_job.partitions_def else set()
+    known = set(business_days.get_partition_keys())
     requests = []
     for day_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if day_dir.name not in known:
