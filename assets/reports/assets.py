@@ -64,9 +64,15 @@ def publication_gate(warehouse: WarehouseResource, start: dt.date, end: dt.date)
 )
 def regulatory_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                       reports: ReportsResource) -> dg.MaterializeResult:
+    return _regulatory(context, warehouse, reports, *month_bounds(context.partition_key))
+
+
+def _regulatory(context: dg.AssetExecutionContext, warehouse: WarehouseResource, reports: ReportsResource,
+                start: dt.date, end: dt.date) -> dg.MaterializeResult:
     from assets.reports.render import render_regulatory_report
 
-    start, end = month_bounds(context.partition_key)
+    if end < start:
+        raise dg.Failure(description=f"end date {end} is before start date {start}")
     gates = publication_gate(warehouse, start, end)
     res = render_regulatory_report(warehouse.path, start, end, reports.path, run_id=context.run.run_id,
                                    gate_results=gates)
@@ -124,20 +130,12 @@ class RegulatoryRangeConfig(dg.Config):
     tags={"layer": "reports"},
     pool=WRITER_POOL,
     description="The regulatory report for any date range (launchpad config start_date/end_date), written as "
-                "`<reports>/<start>_<end>/regulatory_report_<start>_<end>.pdf`; same gates as the monthly one.",
+                "`regulatory_report_<start>_<end>.pdf` under the reports folder; same gates as the monthly one.",
 )
 def regulatory_report_on_demand(context: dg.AssetExecutionContext, config: RegulatoryRangeConfig,
                                 warehouse: WarehouseResource, reports: ReportsResource) -> dg.MaterializeResult:
-    from assets.reports.render import render_regulatory_report
-
-    start, end = dt.date.fromisoformat(config.start_date), dt.date.fromisoformat(config.end_date)
-    if end < start:
-        raise dg.Failure(description=f"end_date {end} is before start_date {start}")
-    gates = publication_gate(warehouse, start, end)
-    res = render_regulatory_report(warehouse.path, start, end, reports.path, run_id=context.run.run_id,
-                                   gate_results=gates)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(res.path)),
-                                          "pages": dg.MetadataValue.int(res.pages), "sha256": res.sha256})
+    return _regulatory(context, warehouse, reports, dt.date.fromisoformat(config.start_date),
+                       dt.date.fromisoformat(config.end_date))
 
 
 report_assets = [regulatory_report, provider_statements, regulatory_report_on_demand]
