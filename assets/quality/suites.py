@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     import great_expectations as gx
 
 # "Absurd" magnitudes: syntactically fine, but a unit, scale or parsing error in practice.
-ABSURD_AMOUNT = 10_000_000_000  # 10 bn in any currency
+ABSURD_AMOUNT = 10_000_000_000  # 10 bn in any currency, for one client's or provider's row
+# custody rows are platform aggregates (one net trade settlement a day for all clients): 50 bn is a
+# busy day at scale, not an error
+ABSURD_AGGREGATE = 100_000_000_000_000
+AGGREGATE_FEEDS = ("custody_entries", "custody_balances")
 ABSURD_PRICE = 1_000_000
 ABSURD_QUANTITY = 100_000_000
 
@@ -171,8 +175,9 @@ def contract_checks(feed: Feed) -> list[Check]:
                                                 hi is not None and f"≤ {c.max}"]))
             out.append(_between("value.range", c.name, f"{c.name} {bounds}", lo, hi, strict_min=c.min_exclusive))
         if c.kind in ("money", "smoney"):
-            out.append(_between("value.absurd_amount", c.name, f"|{c.name}| ≤ {ABSURD_AMOUNT:,}",
-                                -ABSURD_AMOUNT if c.kind == "smoney" else None, ABSURD_AMOUNT))
+            bound = ABSURD_AGGREGATE if feed.name in AGGREGATE_FEEDS else ABSURD_AMOUNT
+            out.append(_between("value.absurd_amount", c.name, f"|{c.name}| ≤ {bound:,}",
+                                -bound if c.kind == "smoney" else None, bound))
         if c.kind == "ts":
             out.append(_between("time.future", c.name, f"{c.name} not after the business date's 24:00 Asia/Shanghai",
                                 hi={"$PARAMETER": END_OF_DAY}))
