@@ -197,7 +197,7 @@ VIOLATIONS = {
         ("market.close_le_high", "high", {1: {"high": "10.4"}}),
     ],
     "custody_entries": [
-        ("value.absurd_amount", "amount", {0: {"amount": "20000000000.00"}}),
+        ("value.absurd_amount", "amount", {0: {"amount": "200000000000000.00"}}),
         ("value.range", "tx_seq", {1: {"tx_seq": 0}}),
     ],
 }
