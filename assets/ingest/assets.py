@@ -30,6 +30,7 @@ def _metadata(res: FeedLoad) -> dict:
         "rows_quarantined": dg.MetadataValue.int(res.rows_quarantined),
         "files": dg.MetadataValue.int(len(res.files)),
         "file_manifest": dg.MetadataValue.md(_files_markdown(res)),
+        "unchanged": res.unchanged,
     }
     if res.warnings:
         meta["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in res.warnings))

@@ -25,6 +25,8 @@ from assets.ingest.feeds import CUSTODY_FEEDS, FEEDS, LINEAGE_COLUMNS, Feed
 from assets.ingest.rules import create_table_sql, lit, q, typed_select, violation_sql
 
 BATCH_ROWS = 250_000
+# Bump when the rules or the typing change: a partition loaded by another version is loaded again.
+LOADER_VERSION = "2"
 
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS raw.quarantine (
@@ -58,6 +60,7 @@ class FeedLoad:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     warnings: list[str] = field(default_factory=list)
+    unchanged: bool = False  # the same files were loaded before by this loader version: nothing redone
 
     @property
     def rows_in_files(self) -> int:
@@ -70,6 +73,28 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(create_table_sql(feed, LINEAGE_COLUMNS))
     con.execute(QUARANTINE_DDL)
     con.execute(MANIFEST_DDL)
+    con.execute("ALTER TABLE raw.file_manifest ADD COLUMN IF NOT EXISTS loader_version VARCHAR")
+
+
+def unchanged_load(con: duckdb.DuckDBPyConnection, feed_name: str, business_date: str,
+                   stats: list[FileStat]) -> FeedLoad | None:
+    """The previous load of this partition when it read exactly these files (name and SHA-256) with
+    this loader version: re-running an unchanged partition does not redo the work."""
+    rows = con.execute(
+        "SELECT file, file_name, sha256, size_bytes, rows_in_file, rows_loaded, rows_quarantined, loader_version "
+        "FROM raw.file_manifest WHERE feed = ? AND business_date = ? ORDER BY file", [feed_name, business_date]).fetchall()
+    if not rows or any(r[7] != LOADER_VERSION for r in rows):
+        return None
+    if sorted((r[0], r[2]) for r in rows) != sorted((st.rel, st.sha256) for st in stats):
+        return None
+    res = FeedLoad(feed_name, business_date, unchanged=True,
+                   warnings=["unchanged since the last load (same files, same SHA-256): not reloaded"])
+    for f, name, sha, size, n, loaded, quarantined, _ in rows:
+        res.files.append({"file": f, "file_name": name, "sha256": sha, "size_bytes": size, "rows_in_file": n,
+                          "rows_loaded": loaded, "rows_quarantined": quarantined, "extra": []})
+        res.rows_loaded += loaded
+        res.rows_quarantined += quarantined
+    return res
 
 
 # ----------------------------------------------------------------------------- files
@@ -191,7 +216,7 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: 
     header = _header(st.path, st.rel)
     extra = check_columns(feed, st.rel, header)
     bd = f"DATE {lit(business_date)}"
-    rule, column, reason = violation_sql(feed, bd)
+    number, rule, column, reason = violation_sql(feed, bd)
     names = [c.name for c in feed.columns]
     lineage = (f"{bd}, {lit(st.rel)}, {lit(st.sha256)}, cast(_line AS VARCHAR), "
                f"TIMESTAMP {lit(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}, {lit(run_id)}")
@@ -201,17 +226,16 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: 
         batch = df.to_arrow()
         con.register("_batch", batch)
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {rule} AS _rule, {column} AS _col, "
-                        f"{reason} AS _reason FROM _batch")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {number} AS _rule_no FROM _batch")
             con.execute(f"INSERT INTO {feed.table} SELECT {typed_select(feed)}, {lineage} "
-                        f"FROM _checked WHERE _rule IS NULL")
+                        f"FROM _checked WHERE _rule_no IS NULL")
             con.execute(
                 "INSERT INTO raw.quarantine (feed, rule, \"column\", reason, record, business_date, _source_file, "
                 "_source_sha256, _source_row, _loaded_at, _run_id) "
-                f"SELECT {lit(feed.name)}, _rule, _col, _reason, "
+                f"SELECT {lit(feed.name)}, {rule}, {column}, {reason}, "
                 f"to_json(struct_pack({', '.join(f'{q(n)} := {q(n)}' for n in names)}))::VARCHAR, "
-                f"{lineage} FROM _checked WHERE _rule IS NOT NULL")
-            n_bad = con.execute("SELECT count(*) FROM _checked WHERE _rule IS NOT NULL").fetchone()[0]
+                f"{lineage} FROM _checked WHERE _rule_no IS NOT NULL")
+            n_bad = con.execute("SELECT count(*) FROM _checked WHERE _rule_no IS NOT NULL").fetchone()[0]
         finally:
             con.unregister("_batch")
         quarantined += n_bad
@@ -305,6 +329,13 @@ def _count_by_file(tbl: pa.Table) -> dict[str, int]:
 
 def _load_custody(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date: str, run_id: str,
                   loaded_at: datetime, max_bytes: int) -> dict[str, FeedLoad]:
+    files = discover(landing_root, business_date, CUSTODY_FEEDS[0])
+    stats = [file_stat(p, p.relative_to(landing_root).as_posix()) for p in files]
+    previous = {f.name: unchanged_load(con, f.name, business_date,
+                                       [st for st in stats if st.path.name != ("balances.csv" if f.name == "custody_entries" else "entries.csv")])
+                for f in CUSTODY_FEEDS}
+    if all(previous.values()):
+        return previous
     statements, everything, stats, warnings = read_custody(landing_root, business_date, max_bytes)
     check_duplicates(con, CUSTODY_FEEDS[0], business_date, stats)
     ts = lit(loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f"))
@@ -340,11 +371,11 @@ def _load_custody(con: duckdb.DuckDBPyConnection, landing_root: Path, business_d
 def _record_manifest(con: duckdb.DuckDBPyConnection, res: FeedLoad, run_id: str, loaded_at: datetime) -> None:
     con.execute("DELETE FROM raw.file_manifest WHERE feed = ? AND business_date = ?", [res.feed, res.business_date])
     for f in res.files:
-        con.execute("INSERT INTO raw.file_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO raw.file_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [res.feed, res.business_date, f["file"], f["file_name"], f["sha256"], f["size_bytes"],
                      f["rows_in_file"], f["rows_loaded"], f["rows_quarantined"],
                      f["rows_in_file"] - f["rows_loaded"] - f["rows_quarantined"], ",".join(f["extra"]) or None,
-                     loaded_at, run_id])
+                     loaded_at, run_id, LOADER_VERSION])
 
 
 def _export_parquet(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: str, lake: Path | None) -> None:
@@ -371,11 +402,18 @@ def load_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date:
     try:
         if feed.reader == "custody":
             results = _load_custody(con, landing_root, business_date, run_id, loaded_at, max_custody_bytes)
+            if all(r.unchanged for r in results.values()):
+                con.execute("ROLLBACK")
+                return results
         else:
             res = FeedLoad(feed.name, business_date)
             files = discover(landing_root, business_date, feed)
             stats = [file_stat(p, p.relative_to(landing_root).as_posix(), check_utf8=p.suffix.lower() != ".parquet")
                      for p in files]
+            previous = unchanged_load(con, feed.name, business_date, stats)
+            if previous is not None:
+                con.execute("ROLLBACK")
+                return {feed.name: previous}
             check_duplicates(con, feed, business_date, stats)
             con.execute(f"DELETE FROM {feed.table} WHERE _business_date = ?", [business_date])
             con.execute("DELETE FROM raw.quarantine WHERE feed = ? AND business_date = ?", [feed.name, business_date])

@@ -16,6 +16,12 @@ DEC_RE = r"-?\d+(\.\d+)?"
 INT_RE = r"-?\d+"
 
 
+def dec(v: str) -> str:
+    """Text -> DECIMAL(38,10). DuckDB parses into DECIMAL(18,10) ~80x faster than into (38,10); the
+    wide type is only tried for values the narrow one cannot hold (same result for every input)."""
+    return f"coalesce(try_cast({v} AS DECIMAL(18,10)), try_cast({v} AS DECIMAL(38,10)))"
+
+
 def q(name: str) -> str:
     """Quote an identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -40,7 +46,7 @@ def _typed(c: Column, v: str) -> str:
     if k in ("money", "smoney"):
         return f"try_cast({v} AS DECIMAL(18,2))"
     if k == "dec":
-        return f"try_cast({v} AS DECIMAL(38,10))"
+        return dec(v)
     if k == "int":
         return f"try_cast({v} AS BIGINT)"
     if k == "bool":
@@ -74,7 +80,7 @@ def _checks(c: Column, v: str) -> list[tuple[str, str, str]]:
         out.append((f"{present} AND (NOT regexp_full_match({v}, '{MONEY_RE}') OR try_cast({v} AS DECIMAL(18,2)) IS NULL)",
                     "value.type", f"{n} || ' ' || {shown} || ' is not a decimal amount'"))
     elif k == "dec":
-        out.append((f"{present} AND (NOT regexp_full_match({v}, '{DEC_RE}') OR try_cast({v} AS DECIMAL(38,10)) IS NULL)",
+        out.append((f"{present} AND (NOT regexp_full_match({v}, '{DEC_RE}') OR {dec(v)} IS NULL)",
                     "value.type", f"{n} || ' ' || {shown} || ' is not a plain decimal'"))
     elif k == "int":
         out.append((f"{present} AND (NOT regexp_full_match({v}, '{INT_RE}') OR try_cast({v} AS BIGINT) IS NULL)",
@@ -117,22 +123,21 @@ def business_date_checks(feed: Feed, business_date_sql: str) -> list[tuple[str, 
     return out
 
 
-def violation_sql(feed: Feed, business_date_sql: str) -> tuple[str, str, str]:
-    """SQL expressions for (rule, column, reason) of the first broken rule, NULL when the row is clean."""
+def violation_sql(feed: Feed, business_date_sql: str) -> tuple[str, str, str, str]:
+    """SQL for the first broken rule of a row, evaluated once: (rule number or NULL when clean, and
+    expressions of that number for the rule id, the column and the reason)."""
     rules: list[tuple[str, str, str, str]] = []  # (condition, rule, column, reason)
     for c in feed.columns:
         for cond, rule, reason in _checks(c, q(c.name)):
             rules.append((cond, rule, c.name, reason))
     rules.extend(business_date_checks(feed, business_date_sql))
     if not rules:
-        return "NULL", "NULL", "NULL"
-
-    def case(pick: int) -> str:
-        whens = " ".join(f"WHEN coalesce({r[0]}, false) THEN {lit(r[pick]) if pick in (1, 2) else r[3]}"
-                         for r in rules)
-        return f"CASE {whens} END"
-
-    return case(1), case(2), case(3)
+        return "NULL", "NULL", "NULL", "NULL"
+    number = "CASE " + " ".join(f"WHEN coalesce({r[0]}, false) THEN {i}" for i, r in enumerate(rules, 1)) + " END"
+    rule = f"[{', '.join(lit(r[1]) for r in rules)}][_rule_no]"
+    column = f"[{', '.join(lit(r[2]) for r in rules)}][_rule_no]"
+    reason = "CASE _rule_no " + " ".join(f"WHEN {i} THEN {r[3]}" for i, r in enumerate(rules, 1)) + " END"
+    return number, rule, column, reason
 
 
 def typed_select(feed: Feed) -> str:

@@ -75,13 +75,29 @@ def _quarantine_result(feed: Feed, day: str, warehouse: WarehouseResource) -> dg
         metadata=meta, description=description)
 
 
-def _logged(result: dg.AssetCheckResult, gate: str, day: str, blocking: bool, run_id: str,
-            warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """Keep the outcome in quality.gate_log too: publication of a period reads it."""
-    from assets.quality.gate_log import record
+# Bump when the suites or the quarantine logic change: earlier passes on the same files are not reused.
+SUITE_VERSION = "1"
 
+
+def _gated(feed: Feed, gate: str, day: str, blocking: bool, run_id: str, warehouse: WarehouseResource,
+           evaluate) -> dg.AssetCheckResult:
+    """Run a feed gate and keep its outcome in quality.gate_log (publication reads it). A gate that
+    passed on exactly the same files (SHA-256) is not run again: its earlier result is reused."""
+    from assets.ingest.load import LOADER_VERSION
+    from assets.quality.gate_log import input_digest, passed_before, record
+
+    with warehouse.connect(read_only=True) as con:
+        digest = input_digest(con, feed.name, day, f"{LOADER_VERSION}/{SUITE_VERSION}/{gate}")
+        earlier = passed_before(con, day, gate, digest)
+    if earlier is not None:
+        return dg.AssetCheckResult(asset_key=raw_key(feed.name), passed=True,
+                                   description=f"{earlier} (unchanged inputs: earlier result reused)",
+                                   metadata={"reused": True, "input_digest": digest, "feed": feed.name,
+                                             "business_date": day})
+    result = evaluate()
     with warehouse.connect() as con:
-        record(con, [day], gate, result.passed, blocking=blocking, detail=result.description or "", run_id=run_id)
+        record(con, [day], gate, result.passed, blocking=blocking, detail=result.description or "", run_id=run_id,
+               input_digest=digest)
     return result
 
 
@@ -91,8 +107,8 @@ def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
                                 "ranges, formats, key uniqueness, row counts against the file manifest.")
     def gx_suite(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         day = context.op_execution_context.partition_key
-        return _logged(_gx_result(feed, day, warehouse), f"gx_suite:{feed.name}", day, True,
-                       context.run.run_id, warehouse)
+        return _gated(feed, f"gx_suite:{feed.name}", day, True, context.run.run_id, warehouse,
+                      lambda: _gx_result(feed, day, warehouse))
 
     @dg.asset_check(asset=raw_key(feed.name), name="quarantine_policy", blocking=True, pool=WRITER_POOL,
                     description="Rows quarantined at load (rule, reason, file and row in the metadata). Policy "
@@ -100,8 +116,9 @@ def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
                                 "with a warning.")
     def quarantine(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         day = context.op_execution_context.partition_key
-        return _logged(_quarantine_result(feed, day, warehouse), f"quarantine_policy:{feed.name}", day,
-                       quarantine_policy() == "block", context.run.run_id, warehouse)
+        blocking = quarantine_policy() == "block"
+        return _gated(feed, f"quarantine_policy:{feed.name}:{quarantine_policy()}", day, blocking,
+                      context.run.run_id, warehouse, lambda: _quarantine_result(feed, day, warehouse))
 
     gx_suite.__name__ = f"gx_suite_{feed.name}"
     quarantine.__name__ = f"quarantine_policy_{feed.name}"

@@ -15,27 +15,51 @@ CREATE SCHEMA IF NOT EXISTS quality;
 CREATE TABLE IF NOT EXISTS quality.gate_log (
     business_date DATE, gate VARCHAR, passed BOOLEAN, blocking BOOLEAN, detail VARCHAR,
     run_id VARCHAR, checked_at TIMESTAMP DEFAULT current_timestamp
-)"""
+);
+ALTER TABLE quality.gate_log ADD COLUMN IF NOT EXISTS input_digest VARCHAR"""
 
 # the gates every business date needs before its figures may be published
 REQUIRED_GATE_PREFIXES = ("gx_suite:", "quarantine_policy:", "dbt_build")
 
 
 def record(con: duckdb.DuckDBPyConnection, business_dates: list[str], gate: str, passed: bool, *,
-           blocking: bool = True, detail: str = "", run_id: str = "") -> None:
+           blocking: bool = True, detail: str = "", run_id: str = "", input_digest: str | None = None) -> None:
     """Replace the gate's outcome for each date."""
     con.execute(DDL)
     for day in business_dates:
         con.execute("DELETE FROM quality.gate_log WHERE business_date = ? AND gate = ?", [day, gate])
-        con.execute("INSERT INTO quality.gate_log (business_date, gate, passed, blocking, detail, run_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", [day, gate, passed, blocking, detail[:2000], run_id])
+        con.execute("INSERT INTO quality.gate_log (business_date, gate, passed, blocking, detail, run_id, input_digest) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", [day, gate, passed, blocking, detail[:2000], run_id, input_digest])
+
+
+def input_digest(con: duckdb.DuckDBPyConnection, feed: str, business_date: str, version: str) -> str | None:
+    """What a feed's gate saw: the partition's files (SHA-256) and the loader/suite version."""
+    import hashlib
+
+    rows = con.execute("select file, sha256, loader_version from raw.file_manifest where feed = ? and business_date = ? "
+                       "order by file", [feed, business_date]).fetchall()
+    if not rows:
+        return None
+    return hashlib.sha256(repr((version, rows)).encode()).hexdigest()
+
+
+def passed_before(con: duckdb.DuckDBPyConnection, business_date: str, gate: str, digest: str | None) -> str | None:
+    """The detail of a passed outcome of this gate on the same inputs, if there is one."""
+    if digest is None or not _exists(con):
+        return None
+    row = con.execute("select detail from quality.gate_log where business_date = ? and gate = ? and passed "
+                      "and input_digest = ?", [business_date, gate, digest]).fetchone()
+    return None if row is None else row[0]
+
+
+def _exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables "
+                            "where table_schema = 'quality' and table_name = 'gate_log'").fetchone()[0])
 
 
 def period_gate_problems(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[str]:
     """Why a period may not be published: a date without a gate outcome, or a blocking gate failed."""
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'quality' and table_name = 'gate_log'").fetchone()[0]
-    if not exists:
+    if not _exists(con):
         return ["no gate has run yet (quality.gate_log is empty)"]
     days = [r[0] for r in con.execute(
         "select distinct business_date from raw.file_manifest where business_date between ? and ? order by 1",

@@ -80,11 +80,23 @@ def test_reload_is_idempotent(landing, con, tmp_path):
     load_landing(con, landing, [DAY])
     first = {f.table: con.execute(f"select * exclude (_loaded_at, _run_id) from {f.table} order by all").fetchall()
              for f in FEEDS}
-    load_landing(con, landing, [DAY], run_id="second")
+    # unchanged files: nothing is redone, nothing changes
+    again = load_landing(con, landing, [DAY], run_id="second")
+    assert all(r.unchanged for r in again.values())
     for f in FEEDS:
-        again = con.execute(f"select * exclude (_loaded_at, _run_id) from {f.table} order by all").fetchall()
-        assert again == first[f.table], f.name
-    assert con.execute("select count(*) from raw.file_manifest where run_id = 'manual'").fetchone()[0] == 0
+        assert con.execute(f"select * exclude (_loaded_at, _run_id) from {f.table} order by all").fetchall() \
+            == first[f.table], f.name
+    # a re-delivered (changed) file replaces exactly that partition's rows: no duplicates, no leftovers
+    path = landing / DAY / "trades" / "trades.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))
+    res = load_feed(con, landing, DAY, "trades", run_id="third")["trades"]
+    assert not res.unchanged and res.rows_loaded == len(lines) - 2
+    rows = con.execute("select * exclude (_loaded_at, _run_id, _source_sha256) from raw.trades order by all").fetchall()
+    before = [r for r in first["raw.trades"]]
+    assert len(rows) == len(before) - 1
+    assert con.execute("select count(distinct fill_id) = count(*) from raw.trades").fetchone()[0]
+    assert con.execute("select count(*) from raw.file_manifest where feed = 'trades'").fetchone()[0] == 1
 
 
 def test_parquet_handoff_written(landing, con, tmp_path):
