@@ -430,7 +430,7 @@ def broken(built_warehouse, tmp_path_factory):
     try:
         for gate in GATES:
             failures[gate] = con.execute(
-                f'select feed, source_file, source_row, rule, detail from dbt_test__audit."{gate}"').fetchall()
+                f'select feed, source_file, source_row, rule, detail from gate_failures."{gate}"').fetchall()
     finally:
         con.close()
     return {"db": db, "work": work, "damage": damage, "proc": proc, "failures": failures}
@@ -490,7 +490,7 @@ def test_tolerance_var_accepts_small_amount_breaks(broken):
     proc = run_dbt(["test", "--store-failures", "--select", "assert_reconciliation_within_tolerance",
                     "--vars", "{reconciliation_tolerance: 0.60}"], broken["db"], broken["work"] / "target", check=False)
     assert proc.returncode != 0
-    rows = _query(broken["db"], 'select rule, detail from dbt_test__audit."assert_reconciliation_within_tolerance"')
+    rows = _query(broken["db"], 'select rule, detail from gate_failures."assert_reconciliation_within_tolerance"')
     assert not any(e2e in r[1] for r in rows for e2e in small)
     assert {r[0] for r in rows} >= {"custody.missing_entry", "custody.unmatched_entry", "custody.date_mismatch",
                                     "custody.amount_break"}
