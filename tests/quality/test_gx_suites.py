@@ -68,7 +68,9 @@ def load(con, feed: str, rows: list[dict], *, file: str | None = None, manifest:
     con.executemany(sql, [[r[c] for c in cols] + [BD, file, "sha", str(i + 2), TS, "run"] for i, r in enumerate(rows)])
     m = {"rows_in_file": len(rows), "rows_loaded": len(rows), "rows_quarantined": 0, "rows_duplicate": 0,
          **(manifest or {})}
-    con.execute("INSERT INTO raw.file_manifest VALUES (?, ?, ?, ?, 'sha', 1, ?, ?, ?, ?, NULL, ?, 'run')",
+    con.execute("INSERT INTO raw.file_manifest (feed, business_date, file, file_name, sha256, size_bytes, "
+                "rows_in_file, rows_loaded, rows_quarantined, rows_duplicate, extra_columns, loaded_at, run_id) "
+                "VALUES (?, ?, ?, ?, 'sha', 1, ?, ?, ?, ?, NULL, ?, 'run')",
                 [feed, BD, file, Path(file).name, m["rows_in_file"], m["rows_loaded"], m["rows_quarantined"],
                  m["rows_duplicate"], TS])
 
