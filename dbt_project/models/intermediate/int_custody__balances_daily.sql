@@ -4,7 +4,18 @@
 -- that roll-forward (closing = opening + Σ entries) and continuity (opening = previous closing) are
 -- one comparison each. SPEC §2: one statement per custody account and day; statement_count shows
 -- a violation instead of hiding it.
-with balances as (
+with ranked_balances as (
+    select
+        *,
+        -- the first OPBD / CLBD row in file order: its file and position are reported together
+        row_number() over (
+            partition by custody_account, currency, business_date, balance_type
+            order by source_file, source_row
+        ) as balance_rank
+    from {{ ref('stg_custody__balances') }}
+),
+
+balances as (
     select
         custody_account,
         currency,
@@ -15,11 +26,12 @@ with balances as (
         sum(case when balance_type = 'CLBD' then 1 else 0 end) as closing_rows,
         cast(sum(case when balance_type = 'OPBD' then signed_amount end) as decimal(18, 2)) as opening_balance,
         cast(sum(case when balance_type = 'CLBD' then signed_amount end) as decimal(18, 2)) as closing_balance,
-        min(case when balance_type = 'OPBD' then source_file end) as opening_source_file,
-        min(case when balance_type = 'OPBD' then source_row end) as opening_source_row,
-        min(case when balance_type = 'CLBD' then source_file end) as closing_source_file,
-        min(case when balance_type = 'CLBD' then source_row end) as closing_source_row
-    from {{ ref('stg_custody__balances') }}
+        max(case when balance_type = 'OPBD' and balance_rank = 1 then source_file end) as opening_source_file,
+        max(case when balance_type = 'OPBD' and balance_rank = 1 then source_row end) as opening_source_row,
+        max(case when balance_type = 'CLBD' and balance_rank = 1 then source_file end) as closing_source_file,
+        max(case when balance_type = 'CLBD' and balance_rank = 1 then source_row end) as closing_source_row,
+        {{ dbt.listagg('distinct source_file', "', '", 'order by source_file') }} as source_files
+    from ranked_balances
     group by 1, 2, 3
 ),
 
@@ -63,7 +75,8 @@ joined as (
         b.opening_source_file,
         b.opening_source_row,
         b.closing_source_file,
-        b.closing_source_row
+        b.closing_source_row,
+        b.source_files
     from statement_days as d
     left join balances as b
         on b.custody_account = d.custody_account and b.currency = d.currency and b.business_date = d.business_date
@@ -93,7 +106,8 @@ select
     j.opening_source_file,
     j.opening_source_row,
     j.closing_source_file,
-    j.closing_source_row
+    j.closing_source_row,
+    j.source_files
 from joined as j
 left join {{ ref('int_calendar__business_days') }} as c
     on c.business_date = j.business_date

@@ -6,6 +6,7 @@
 with events as (
     select event_id, provider_id, tranche, landed_business_date as business_date, source_file, source_row
     from {{ ref('stg_capital__events') }}
+    where true {{ gate_window('landed_business_date') }}
 ),
 
 providers as (

@@ -17,3 +17,4 @@ from {{ ref('int_custody__balances_daily') }}
 where opening_balance is not null
     and closing_balance is not null
     and closing_balance <> opening_balance + entries_total
+    {{ gate_window('business_date') }}

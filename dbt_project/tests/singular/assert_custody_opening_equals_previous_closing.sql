@@ -18,3 +18,4 @@ from {{ ref('int_custody__balances_daily') }}
 where previous_closing_balance is not null
     and opening_balance is not null
     and opening_balance <> previous_closing_balance
+    {{ gate_window('business_date') }}

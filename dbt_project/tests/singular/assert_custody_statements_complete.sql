@@ -18,6 +18,7 @@ expected as (
     select c.business_date, a.custody_account
     from {{ ref('int_calendar__business_days') }} as c
     cross join custody_accounts as a
+    where true {{ gate_window('c.business_date') }}
 ),
 
 missing as (
@@ -38,7 +39,7 @@ missing as (
 malformed as (
     select
         'custody_balances' as feed,
-        coalesce(closing_source_file, opening_source_file,
+        coalesce(source_files, closing_source_file, opening_source_file,
                  {{ dbt.concat(["cast(business_date as " ~ dbt.type_string() ~ ")", "'/custody'"]) }}) as source_file,
         '-' as source_row,
         'custody.statement' as rule,
@@ -47,8 +48,9 @@ malformed as (
                        "cast(opening_rows as " ~ dbt.type_string() ~ ")", "' OPBD, '",
                        "cast(closing_rows as " ~ dbt.type_string() ~ ")", "' CLBD (needs exactly one of each)'"]) }} as detail
     from balances
-    where statement_count <> 1 or opening_rows <> 1 or closing_rows <> 1
-        or custody_account not in (select custody_account from custody_accounts)
+    where (statement_count <> 1 or opening_rows <> 1 or closing_rows <> 1
+        or custody_account not in (select custody_account from custody_accounts))
+        {{ gate_window('business_date') }}
 )
 
 select * from missing

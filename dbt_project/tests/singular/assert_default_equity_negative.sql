@@ -10,3 +10,4 @@ select
                    "coalesce(cast(equity as " ~ dbt.type_string() ~ "), 'empty')", "' must be negative (-S, SPEC 1.2)'"]) }} as detail
 from {{ ref('stg_risk__events') }}
 where event_type = 'DEFAULT' and (equity is null or equity >= 0)
+    {{ gate_window('business_date') }}

@@ -7,6 +7,7 @@
 with fills as (
     select fill_id, account_id, symbol, business_date, source_file, source_row
     from {{ ref('stg_trading__fills') }}
+    where true {{ gate_window('business_date') }}
 ),
 
 accounts as (

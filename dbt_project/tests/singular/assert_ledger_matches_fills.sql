@@ -13,6 +13,7 @@ with fills as (
         sum(commission) as commissions,
         min(source_file) as source_file
     from {{ ref('stg_trading__fills') }}
+    where true {{ gate_window('business_date') }}
     group by 1, 2
 ),
 
@@ -26,6 +27,7 @@ ledger as (
         ) as row_of_day
     from {{ ref('stg_ledger__entries') }}
     where entry_type in ('TRADE_SETTLEMENT', 'FEE')
+        {{ gate_window('landed_business_date') }}
 ),
 
 per_account as (

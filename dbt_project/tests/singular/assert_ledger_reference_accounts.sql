@@ -6,6 +6,7 @@
 with ledger as (
     select entry_id, account_id, entry_type, landed_business_date as business_date, source_file, source_row
     from {{ ref('stg_ledger__entries') }}
+    where true {{ gate_window('landed_business_date') }}
 ),
 
 accounts as (

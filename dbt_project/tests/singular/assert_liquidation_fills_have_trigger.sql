@@ -10,6 +10,7 @@ with fills as (
     select fill_id, account_id, liquidation_id, executed_at, source_file, source_row
     from {{ ref('stg_trading__fills') }}
     where origin = 'LIQUIDATION'
+        {{ gate_window('business_date') }}
 ),
 
 triggers as (

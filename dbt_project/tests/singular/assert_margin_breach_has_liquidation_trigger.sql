@@ -9,6 +9,7 @@ with breaches as (
     select account_id, business_date, margin_ratio, mm_rate
     from {{ ref('int_accounts__daily') }}
     where has_loan and margin_ratio < mm_rate
+        {{ gate_window('business_date') }}
 ),
 
 first_trigger as (

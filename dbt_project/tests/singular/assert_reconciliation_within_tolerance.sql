@@ -17,6 +17,8 @@ select
                    "'; open since '", "cast(first_date as " ~ dbt.type_string() ~ ")", "', '",
                    "cast(age_business_days as " ~ dbt.type_string() ~ ")", "' business day(s)'"]) }} as detail
 from {{ ref('fct_reconciliation_items') }}
-where status in ('unmatched_entry', 'missing_entry', 'date_mismatch')
+where (status in ('unmatched_entry', 'missing_entry', 'date_mismatch')
     or (status = 'amount_break'
-        and abs(difference) > cast({{ var('reconciliation_tolerance', 0) }} as decimal(18, 2)))
+        and abs(difference) > cast({{ var('reconciliation_tolerance', 0) }} as decimal(18, 2))))
+    -- an item belongs to the window when its dates (expected or in custody) overlap it
+    {{ gate_window_overlaps('first_date', 'coalesce(greatest(last_expected_date, last_custody_date), last_expected_date, last_custody_date, first_date)') }}
