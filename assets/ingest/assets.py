@@ -1,11 +1,15 @@
 """Dagster ingestion assets: one raw-table asset per feed of the registry, partitioned by business date."""
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from assets.common.errors import FeedError
 from assets.common.partitions import business_days
 from assets.common.resources import WRITER_POOL, LandingResource, WarehouseResource
 from assets.ingest.feeds import CUSTODY_FEEDS, TABLE_FEEDS, Feed
-from assets.ingest.load import FeedLoad, load_feed
+
+if TYPE_CHECKING:  # the loader (polars, pyarrow) is imported when a partition loads, not with the definitions
+    from assets.ingest.load import FeedLoad
 
 OWNER = "team:data-platform"
 INGEST_GROUP = "ingest"
@@ -15,7 +19,7 @@ def raw_key(feed_name: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", feed_name])
 
 
-def _files_markdown(res: FeedLoad) -> str:
+def _files_markdown(res: "FeedLoad") -> str:
     lines = ["| file | rows | loaded | quarantined | SHA-256 |", "|---|---:|---:|---:|---|"]
     for f in res.files:
         lines.append(f"| `{f['file']}` | {f['rows_in_file']:,} | {f['rows_loaded']:,} | {f['rows_quarantined']:,} "
@@ -23,7 +27,7 @@ def _files_markdown(res: FeedLoad) -> str:
     return "\n".join(lines)
 
 
-def _metadata(res: FeedLoad) -> dict:
+def _metadata(res: "FeedLoad") -> dict:
     meta = {
         "dagster/row_count": dg.MetadataValue.int(res.rows_loaded),
         "rows_in_files": dg.MetadataValue.int(res.rows_in_files),
@@ -38,7 +42,9 @@ def _metadata(res: FeedLoad) -> dict:
 
 
 def _run(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource,
-         feed_name: str) -> dict[str, FeedLoad]:
+         feed_name: str) -> dict[str, "FeedLoad"]:
+    from assets.ingest.load import load_feed
+
     day = context.partition_key
     try:
         with warehouse.connect() as con:
