@@ -236,7 +236,7 @@ def test_entity_declaration_split_across_read_chunks_is_found(tmp_path: Path) ->
 
 
 def test_parser_itself_forbids_dtds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Defence in depth: were the byte screen skipped, defusedxml still refuses the DTD unexpanded."""
+    """Defence in depth: were the byte screen skipped, the parser still refuses the DTD unexpanded."""
     import assets.ingest.readers.camt053 as camt
 
     monkeypatch.setattr(camt, "_screen", lambda *a: None)
