@@ -320,6 +320,16 @@ def read_custody(landing_root: Path, business_date: str, max_bytes: int = 256 <<
     return list(chosen.values()), statements, stats, warnings
 
 
+def _rows_by_file(statements: list, feed: Feed) -> dict[str, int]:
+    """Rows each file delivered (a statement sent in two forms counts in both), as _custody_arrow files them."""
+    counts: dict[str, int] = {}
+    entries = feed.name == "custody_entries"
+    for s in statements:
+        file = s.file if entries or s.form != "csv" else s.file.replace("entries.csv", "balances.csv")
+        counts[file] = counts.get(file, 0) + len(s.entries if entries else s.balances)
+    return counts
+
+
 def _count_by_file(tbl: pa.Table) -> dict[str, int]:
     counts: dict[str, int] = {}
     for f in tbl.column("_source_file").to_pylist():
@@ -354,7 +364,7 @@ def _load_custody(con: duckdb.DuckDBPyConnection, landing_root: Path, business_d
         finally:
             con.unregister("_custody")
         loaded = _count_by_file(tbl)
-        read = _count_by_file(_custody_arrow(everything, feed))
+        read = _rows_by_file(everything, feed)
         res.rows_loaded = tbl.num_rows
         for st in stats:
             if st.path.name == ("balances.csv" if feed.name == "custody_entries" else "entries.csv"):
