@@ -109,3 +109,31 @@ def test_no_report_when_a_gate_failed(built_warehouse, tmp_path):
     with pytest.raises(dg.Failure, match=f"not published.*{days[5]}.*gx_suite:ledger_entries"):
         regulatory_report(dg.build_asset_context(partition_key="2026-09", resources=resources))
     assert not list(reports.rglob("*.pdf"))
+
+
+def test_no_report_when_an_earlier_date_was_reloaded_after_the_build(built_warehouse, tmp_path):
+    """Positions carry forward: re-loading a date after later dates were built makes their marts stale,
+    so the month is not published until those dates are re-run."""
+    from assets.quality.gate_log import period_gate_problems, record
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse, wh)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        days = [r[0] for r in con.execute("select distinct business_date from raw.file_manifest order by 1").fetchall()]
+        iso = [d.isoformat() for d in days]
+        for gate in ("gx_suite:trades", "quarantine_policy:trades", "dbt_build"):
+            record(con, iso, gate, True)
+        assert period_gate_problems(con, days[0], days[-1]) == []
+        # the fourth date is re-delivered and re-loaded after the builds (which ran an hour ago)
+        con.execute("update raw.file_manifest set loaded_at = loaded_at - interval 2 hour")
+        con.execute("update quality.gate_log set checked_at = checked_at - interval 1 hour")
+        con.execute("update raw.file_manifest set loaded_at = (select max(checked_at) from quality.gate_log) "
+                    "+ interval 1 minute where business_date = ?", [days[3]])
+        problems = period_gate_problems(con, days[0], days[-1])
+        stale = sorted({p.split(":")[0] for p in problems})
+        assert stale == iso[3:], problems
+        assert all(f"{iso[3]} was re-loaded" in p for p in problems)
+        # re-running the dates from the fourth on (their dbt gates again) clears it
+        record(con, iso[3:], "dbt_build", True)
+        assert period_gate_problems(con, days[0], days[-1]) == []

@@ -6,7 +6,7 @@ is written only when every business date of the period has every gate passed (``
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -26,10 +26,12 @@ def record(con: duckdb.DuckDBPyConnection, business_dates: list[str], gate: str,
            blocking: bool = True, detail: str = "", run_id: str = "", input_digest: str | None = None) -> None:
     """Replace the gate's outcome for each date."""
     con.execute(DDL)
+    now = datetime.now(UTC).replace(tzinfo=None)  # UTC at rest, like raw.file_manifest.loaded_at
     for day in business_dates:
         con.execute("DELETE FROM quality.gate_log WHERE business_date = ? AND gate = ?", [day, gate])
-        con.execute("INSERT INTO quality.gate_log (business_date, gate, passed, blocking, detail, run_id, input_digest) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", [day, gate, passed, blocking, detail[:2000], run_id, input_digest])
+        con.execute("INSERT INTO quality.gate_log (business_date, gate, passed, blocking, detail, run_id, "
+                    "input_digest, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [day, gate, passed, blocking, detail[:2000], run_id, input_digest, now])
 
 
 def input_digest(con: duckdb.DuckDBPyConnection, feed: str, business_date: str, version: str) -> str | None:
@@ -72,8 +74,24 @@ def period_gate_problems(con: duckdb.DuckDBPyConnection, start: date, end: date)
     by_day: dict = {}
     for d, gate, passed, blocking, detail in rows:
         by_day.setdefault(d, []).append((gate, passed, blocking, detail))
+    # A day's figures depend on every earlier day (positions, balances and loans carry forward): when
+    # a date up to it was re-loaded after its dbt gates ran, its marts and verdict are stale.
+    loaded = con.execute("select business_date, max(loaded_at) from raw.file_manifest where business_date <= ? "
+                         "group by 1 order by 1", [end]).fetchall()
+    latest_load: dict = {}
+    running = None
+    for d, at in loaded:
+        if running is None or at > running[1]:
+            running = (d, at)
+        latest_load[d] = running
+    built = dict(con.execute("select business_date, checked_at from quality.gate_log where gate = 'dbt_build' "
+                             "and business_date between ? and ?", [start, end]).fetchall())
     for d in days:
         gates = by_day.get(d, [])
+        reloaded = latest_load.get(d)
+        if d in built and reloaded is not None and built[d] is not None and reloaded[1] > built[d]:
+            problems.append(f"{d}: stale — {reloaded[0]} was re-loaded at {reloaded[1]:%Y-%m-%d %H:%M:%S} UTC, "
+                            f"after this date's dbt build ({built[d]:%Y-%m-%d %H:%M:%S} UTC): re-run {d}")
         for prefix in REQUIRED_GATE_PREFIXES:
             if not any(g.startswith(prefix) for g, *_ in gates):
                 problems.append(f"{d}: gate {prefix.rstrip(':')} has not run")
