@@ -7,6 +7,7 @@
 | MARGINFLOW_LAKE         | data/lake                 | raw tables as Parquet by business date |
 | MARGINFLOW_REPORTS      | data/reports              | PDFs and figures files                 |
 | MARGINFLOW_PARTITIONS_START | 2026-01-01            | first business-date partition          |
+| MARGINFLOW_DUCKDB_MEMORY | 2GB                      | DuckDB memory limit (it spills beyond) |
 """
 from __future__ import annotations
 
@@ -43,3 +44,9 @@ def reports_dir() -> Path:
 
 def partitions_start() -> str:
     return os.environ.get("MARGINFLOW_PARTITIONS_START", "2026-01-01")
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's buffer limit for the project's connections and dbt's (profiles.yml reads the same
+    variable): beyond it DuckDB spills to disk, so a 10M-fill day fits a small machine."""
+    return os.environ.get("MARGINFLOW_DUCKDB_MEMORY", "2GB")

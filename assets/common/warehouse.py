@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from assets.common import settings
+
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
@@ -41,6 +43,7 @@ def connect(path: Path | str, *, read_only: bool = False, wait_seconds: float = 
             delay = min(delay * 2, 2.0)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit()}'")
         yield con
     finally:
         con.close()

@@ -2,9 +2,9 @@
 
 Files are read with polars (as text, in bounded batches) and handed to DuckDB through Arrow; one
 SQL statement per batch types the columns and splits clean rows from rows that break a contract
-rule (those go to ``raw.quarantine``). The whole partition of a feed is replaced in one
-transaction: a failure leaves what was loaded before untouched, and re-loading a partition
-replaces its rows exactly.
+rule (those go to ``raw.quarantine``). Batches land in a staging table; the partition of the raw
+table is then replaced in one short transaction: a failure leaves what was loaded before
+untouched, and re-loading a partition replaces its rows exactly.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from assets.ingest.feeds import CUSTODY_FEEDS, FEEDS, LINEAGE_COLUMNS, Feed
 from assets.ingest.rules import create_table_sql, lit, q, typed_select, violation_sql
 
 BATCH_ROWS = 250_000
+CSV_BLOCK_BYTES = 32 << 20  # ~250k fills a block
 # Bump when the rules or the typing change: a partition loaded by another version is loaded again.
 LOADER_VERSION = "2"
 
@@ -201,18 +202,50 @@ def _batches(path: Path, rel: str, feed: Feed) -> Iterator[pl.DataFrame]:
     if path.suffix.lower() == ".parquet":
         lf = pl.scan_parquet(path).select([pl.col(n).cast(pl.Utf8) for n in names])
         lf = lf.with_row_index("_line", offset=1)
-    else:
-        lf = pl.scan_csv(path, infer_schema=False, encoding="utf8", quote_char='"', truncate_ragged_lines=False, row_index_name="_line", row_index_offset=2)
-        lf = lf.select(["_line", *names])
-    try:
-        yield from lf.collect_batches(chunk_size=BATCH_ROWS)
-    except pl.exceptions.ComputeError as exc:
-        msg = str(exc).splitlines()[0]
-        raise FeedError(rel, "row.malformed", f"cannot be read as CSV: {msg}") from None
+        try:
+            yield from lf.collect_batches(chunk_size=BATCH_ROWS)
+        except pl.exceptions.ComputeError as exc:
+            raise FeedError(rel, "file.read", f"Parquet unreadable: {str(exc).splitlines()[0]}") from None
+        return
+    yield from _csv_batches(path, rel, names)
+
+
+def _csv_batches(path: Path, rel: str, names: list[str]) -> Iterator[pl.DataFrame]:
+    """The CSV in blocks of whole lines, each parsed by polars as it is needed.
+
+    polars' own ``collect_batches`` reads ahead of a slow consumer without bound (a 10M-row file
+    ended up in memory while DuckDB inserted); here the memory is one block of ``CSV_BLOCK_BYTES``.
+    A quoted field with a line break would be split between blocks: such files are refused anyway
+    (rows read must equal data lines, see ``row.count``)."""
+    header = _header(path, rel)
+    line = 2
+    with open(path, "rb") as fh:
+        fh.readline()  # the header (checked by check_columns)
+        carry = b""
+        while True:
+            block = fh.read(CSV_BLOCK_BYTES)
+            data = carry + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # one line longer than a block: keep reading
+                    carry = data
+                    continue
+                data, carry = data[:cut], data[cut:]
+            if data.strip():
+                try:
+                    df = pl.read_csv(data, has_header=False, new_columns=header, infer_schema=False,
+                                     encoding="utf8", quote_char='"', truncate_ragged_lines=False)
+                except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+                    msg = str(exc).splitlines()[0]
+                    raise FeedError(rel, "row.malformed", f"cannot be read as CSV (lines from {line:,}): {msg}") from None
+                yield df.select(names).with_row_index("_line", offset=line)
+                line += df.height
+            if not block:
+                return
 
 
 def _load_table_file(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: str, st: FileStat,
-                     run_id: str, loaded_at: datetime) -> dict:
+                     run_id: str, loaded_at: datetime, table: str, quarantine: str) -> dict:
     header = _header(st.path, st.rel)
     extra = check_columns(feed, st.rel, header)
     bd = f"DATE {lit(business_date)}"
@@ -227,10 +260,10 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: 
         con.register("_batch", batch)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {number} AS _rule_no FROM _batch")
-            con.execute(f"INSERT INTO {feed.table} SELECT {typed_select(feed)}, {lineage} "
+            con.execute(f"INSERT INTO {table} SELECT {typed_select(feed)}, {lineage} "
                         f"FROM _checked WHERE _rule_no IS NULL")
             con.execute(
-                "INSERT INTO raw.quarantine (feed, rule, \"column\", reason, record, business_date, _source_file, "
+                f"INSERT INTO {quarantine} (feed, rule, \"column\", reason, record, business_date, _source_file, "
                 "_source_sha256, _source_row, _loaded_at, _run_id) "
                 f"SELECT {lit(feed.name)}, {rule}, {column}, {reason}, "
                 f"to_json(struct_pack({', '.join(f'{q(n)} := {q(n)}' for n in names)}))::VARCHAR, "
@@ -408,43 +441,69 @@ def load_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date:
     ensure_schema(con)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     feed = next(f for f in FEEDS if f.name == feed_name)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if feed.reader == "custody":
+    if feed.reader == "custody":
+        con.execute("BEGIN TRANSACTION")
+        try:
             results = _load_custody(con, landing_root, business_date, run_id, loaded_at, max_custody_bytes)
             if all(r.unchanged for r in results.values()):
                 con.execute("ROLLBACK")
                 return results
-        else:
-            res = FeedLoad(feed.name, business_date)
-            files = discover(landing_root, business_date, feed)
-            stats = [file_stat(p, p.relative_to(landing_root).as_posix(), check_utf8=p.suffix.lower() != ".parquet")
-                     for p in files]
-            previous = unchanged_load(con, feed.name, business_date, stats)
-            if previous is not None:
-                con.execute("ROLLBACK")
-                return {feed.name: previous}
-            check_duplicates(con, feed, business_date, stats)
-            con.execute(f"DELETE FROM {feed.table} WHERE _business_date = ?", [business_date])
-            con.execute("DELETE FROM raw.quarantine WHERE feed = ? AND business_date = ?", [feed.name, business_date])
-            for st in stats:
-                got = _load_table_file(con, feed, business_date, st, run_id, loaded_at)
-                res.files.append({"file": st.rel, "file_name": st.path.name, "sha256": st.sha256,
-                                  "size_bytes": st.size, **got})
-                res.rows_loaded += got["rows_loaded"]
-                res.rows_quarantined += got["rows_quarantined"]
-                if got["extra"]:
-                    res.warnings.append(f"{st.rel}: extra column(s) {', '.join(got['extra'])} ignored")
-            results = {feed.name: res}
-        for res in results.values():
-            _record_manifest(con, res, run_id, loaded_at)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            for res in results.values():
+                _record_manifest(con, res, run_id, loaded_at)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    else:
+        results = _load_table_feed(con, landing_root, business_date, feed, run_id, loaded_at)
     for name in results:
-        _export_parquet(con, next(f for f in FEEDS if f.name == name), business_date, lake)
+        if not results[name].unchanged:
+            _export_parquet(con, next(f for f in FEEDS if f.name == name), business_date, lake)
     return results
+
+
+def _load_table_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date: str, feed: Feed,
+                     run_id: str, loaded_at: datetime) -> dict[str, FeedLoad]:
+    """Rows are checked and typed into staging tables first, committed batch by batch (DuckDB keeps
+    an open transaction's inserts in memory: a 10M-row day would hold gigabytes), then swapped into
+    the raw tables in one short transaction, so readers never see half a partition."""
+    res = FeedLoad(feed.name, business_date)
+    files = discover(landing_root, business_date, feed)
+    stats = [file_stat(p, p.relative_to(landing_root).as_posix(), check_utf8=p.suffix.lower() != ".parquet")
+             for p in files]
+    previous = unchanged_load(con, feed.name, business_date, stats)
+    if previous is not None:
+        return {feed.name: previous}
+    check_duplicates(con, feed, business_date, stats)
+    suffix = f"{feed.name}__{business_date.replace('-', '_')}"
+    stage, stage_q = f"raw_staging.{suffix}", f"raw_staging.quarantine__{suffix}"
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw_staging")
+    con.execute(f"CREATE OR REPLACE TABLE {stage} AS SELECT * FROM {feed.table} LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TABLE {stage_q} AS SELECT * FROM raw.quarantine LIMIT 0")
+    try:
+        for st in stats:
+            got = _load_table_file(con, feed, business_date, st, run_id, loaded_at, stage, stage_q)
+            res.files.append({"file": st.rel, "file_name": st.path.name, "sha256": st.sha256,
+                              "size_bytes": st.size, **got})
+            res.rows_loaded += got["rows_loaded"]
+            res.rows_quarantined += got["rows_quarantined"]
+            if got["extra"]:
+                res.warnings.append(f"{st.rel}: extra column(s) {', '.join(got['extra'])} ignored")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM {feed.table} WHERE _business_date = ?", [business_date])
+            con.execute(f"INSERT INTO {feed.table} SELECT * FROM {stage}")
+            con.execute("DELETE FROM raw.quarantine WHERE feed = ? AND business_date = ?", [feed.name, business_date])
+            con.execute(f"INSERT INTO raw.quarantine SELECT * FROM {stage_q}")
+            _record_manifest(con, res, run_id, loaded_at)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {stage}")
+        con.execute(f"DROP TABLE IF EXISTS {stage_q}")
+    return {feed.name: res}
 
 
 def business_dates(landing_root: Path) -> list[str]:
