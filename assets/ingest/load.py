@@ -233,9 +233,10 @@ def _csv_batches(path: Path, rel: str, names: list[str]) -> Iterator[pl.DataFram
                 data, carry = data[:cut], data[cut:]
             if data.strip():
                 try:
-                    df = pl.read_csv(data, has_header=False, new_columns=header, infer_schema=False,
+                    # the header's width, not the block's first line: a short last row reads as nulls
+                    df = pl.read_csv(data, has_header=False, schema=dict.fromkeys(header, pl.Utf8),
                                      encoding="utf8", quote_char='"', truncate_ragged_lines=False)
-                except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+                except pl.exceptions.PolarsError as exc:
                     msg = str(exc).splitlines()[0]
                     raise FeedError(rel, "row.malformed", f"cannot be read as CSV (lines from {line:,}): {msg}") from None
                 yield df.select(names).with_row_index("_line", offset=line)
