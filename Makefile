@@ -43,7 +43,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: venv dbt-parse
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --readme README.md
 
 clean:
 	rm -rf data dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs dbt_project/target

@@ -57,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--results", type=Path, default=REPO / "bench" / "results", help="where the tables are written")
     ap.add_argument("--keep", action="store_true", help="keep landing files, warehouses and PDFs after the run")
     ap.add_argument("--label", default="", help="suffix of the dated results file")
+    ap.add_argument("--readme", type=Path, default=None,
+                    help="also put the table between the bench markers of this file (make bench: README.md)")
     ap.add_argument("--quiet", action="store_true", help="no progress display")
     ap.add_argument("--from-json", type=Path, default=None,
                     help="re-render the table of an earlier run from its results .json (runs nothing)")
@@ -180,9 +182,32 @@ def main(argv: list[str] | None = None) -> int:
            "results": {str(n): {k: v.to_dict() for k, v in r.items()} for n, r in results.items()},
            "once": {k: v.to_dict() for k, v in once.items()}}
     dated.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str))
+    if args.readme is not None:
+        update_readme(args.readme, table, dated)
     print(table)
     print(f"written: {dated} and {args.results / 'latest.md'}", file=sys.stderr)
     return 1 if failed else 0
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def update_readme(readme: Path, table: str, source: Path) -> bool:
+    """Replace what stands between the bench markers of ``readme`` with ``table`` (its title dropped,
+    headings demoted under the README's section); False when the file has no markers."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        print(f"{readme}: no {README_START} … {README_END} block: not updated", file=sys.stderr)
+        return False
+    body = [("#" + ln if ln.startswith("## ") else ln) for ln in table.strip().splitlines() if not ln.startswith("# ")]
+    try:
+        where = source.relative_to(readme.resolve().parent)
+    except ValueError:
+        where = source
+    block = "\n".join([README_START, f"_Written by `python -m bench` from `{where}`._", "", *body, README_END])
+    head, rest = text.split(README_START, 1)
+    readme.write_text(head + block + rest.split(README_END, 1)[1])
+    return True
 
 
 def _stage(d: dict) -> StageResult:
