@@ -200,6 +200,8 @@ def update_readme(readme: Path, table: str, source: Path) -> bool:
         print(f"{readme}: no {README_START} … {README_END} block: not updated", file=sys.stderr)
         return False
     body = [("#" + ln if ln.startswith("## ") else ln) for ln in table.strip().splitlines() if not ln.startswith("# ")]
+    while body and not body[0].strip():
+        body.pop(0)
     try:
         where = source.relative_to(readme.resolve().parent)
     except ValueError:
