@@ -9,6 +9,7 @@ untouched, and re-loading a partition replaces its rows exactly.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import fnmatch
 import hashlib
 from collections.abc import Iterator
@@ -434,6 +435,18 @@ def _export_parquet(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: s
     tmp.replace(out / f"{business_date}.parquet")
 
 
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block did, or roll all of it back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def load_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date: str, feed_name: str, *,
               run_id: str = "manual", lake: Path | None = None, max_custody_bytes: int = 256 << 20) -> dict[str, FeedLoad]:
     """Replace one business date of a feed (custody: both custody tables) in one transaction."""
@@ -443,18 +456,11 @@ def load_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, business_date:
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     feed = next(f for f in FEEDS if f.name == feed_name)
     if feed.reader == "custody":
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):
             results = _load_custody(con, landing_root, business_date, run_id, loaded_at, max_custody_bytes)
-            if all(r.unchanged for r in results.values()):
-                con.execute("ROLLBACK")
-                return results
             for res in results.values():
-                _record_manifest(con, res, run_id, loaded_at)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+                if not res.unchanged:
+                    _record_manifest(con, res, run_id, loaded_at)
     else:
         results = _load_table_feed(con, landing_root, business_date, feed, run_id, loaded_at)
     for name in results:
@@ -490,17 +496,12 @@ def _load_table_feed(con: duckdb.DuckDBPyConnection, landing_root: Path, busines
             res.rows_quarantined += got["rows_quarantined"]
             if got["extra"]:
                 res.warnings.append(f"{st.rel}: extra column(s) {', '.join(got['extra'])} ignored")
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):
             con.execute(f"DELETE FROM {feed.table} WHERE _business_date = ?", [business_date])
             con.execute(f"INSERT INTO {feed.table} SELECT * FROM {stage}")
             con.execute("DELETE FROM raw.quarantine WHERE feed = ? AND business_date = ?", [feed.name, business_date])
             con.execute(f"INSERT INTO raw.quarantine SELECT * FROM {stage_q}")
             _record_manifest(con, res, run_id, loaded_at)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.execute(f"DROP TABLE IF EXISTS {stage}")
         con.execute(f"DROP TABLE IF EXISTS {stage_q}")
