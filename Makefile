@@ -24,8 +24,11 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 dbt-parse: venv
-	@# the dbt manifest is prepared once here, never in Dagster workers (parallel backfills race)
-	@if [ -f dbt_project/dbt_project.yml ]; then cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . ; fi
+	@# the dbt manifest is prepared once here, never in Dagster workers (parallel backfills race);
+	@# with the warehouse path Dagster uses, so that its runs parse partially (a new profile = full re-parse)
+	@if [ -f dbt_project/dbt_project.yml ]; then cd dbt_project && \
+	  MARGINFLOW_WAREHOUSE="$$(cd .. && realpath -m "$${MARGINFLOW_WAREHOUSE:-data/warehouse.duckdb}")" \
+	  ../$(BIN)/dbt parse --quiet --profiles-dir . ; fi
 
 generate: venv
 	$(BIN)/python -m simulator --out $${MARGINFLOW_LANDING:-data/landing}

@@ -1,8 +1,8 @@
 """dbt models as Dagster assets: daily models by business date, monthly marts by month.
 
-A run passes its partition window to dbt as --vars; a backfill is a single `dbt build` over the
-window (BackfillPolicy.single_run). dbt tests become asset checks; a failing test of severity error
-fails the step, so nothing downstream (reports) is built on it.
+A run passes its partition window to dbt in the environment (assets.metrics.vars); a backfill is a
+single `dbt build` over the window (BackfillPolicy.single_run). dbt tests become asset checks; a
+failing test of severity error fails the step, so nothing downstream (reports) is built on it.
 """
 import os
 from collections.abc import Iterator
@@ -12,9 +12,9 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from assets.common.partitions import business_days, business_months
 from assets.common.resources import WRITER_POOL, WarehouseResource
-from assets.metrics.key_figures import key_figure_metadata
+from assets.metrics.key_figures import KEY_FIGURES, key_figure_metadata
 from assets.metrics.project import dbt_project, manifest_path, translator
-from assets.metrics.vars import dbt_vars_arg
+from assets.metrics.vars import dbt_window_env
 
 MONTHLY = "tag:monthly"
 
@@ -59,19 +59,36 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
         # the same inputs and the same models were built and passed their gates before: nothing to redo
         context.log.info(f"dbt build skipped: inputs of {start} … {end} unchanged since the last successful build")
         return
-    os.environ["MARGINFLOW_WAREHOUSE"] = warehouse.path  # profiles.yml reads it; dbt runs as a subprocess
+    # dbt runs as a subprocess with this process's environment: profiles.yml reads the warehouse,
+    # the window macros the window
+    os.environ.update({"MARGINFLOW_WAREHOUSE": warehouse.path, **dbt_window_env(start, end)})
     # unit tests run in CI (`make test`); production builds run models and data tests only
-    args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(start, end)]
+    args = ["build", "--exclude-resource-type", "unit_test"]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    events = list(invocation.stream())
-    # the warehouse is free again once dbt has exited: read the key figures of what was built, and
-    # the offending rows the failed gates stored (so a failed check names feed, file, row and rule)
+    # Events go to Dagster as dbt reports them (storing ≈ 650 events costs ≈ 10 s, now beside dbt's
+    # own work). What needs the warehouse waits until dbt has exited and freed it: the outputs of marts
+    # with key figures (and their check results, which must follow their materialization) and failed
+    # checks (their stored offending rows).
+    held, held_assets = [], set()
+    for event in invocation.stream():
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            key = _event_key(context, event)
+            if key.path[-1] in KEY_FIGURES:
+                held_assets.add(key)
+                held.append(event)
+                continue
+        elif isinstance(event, dg.AssetCheckResult) and (not event.passed or event.asset_key in held_assets):
+            held.append(event)
+            continue
+        yield event
+    # the key figures of what was built, and the offending rows the failed gates stored (so a failed
+    # check names feed, file, row and rule)
     as_of = (end if len(end) == 10 else f"{end}-01") if end else None  # a month's figures are keyed by its 1st
     stored = {r["unique_id"].split(".")[2]: r.get("relation_name")
               for r in invocation.get_artifact("run_results.json").get("results", [])
               if r["unique_id"].startswith("test.") and r.get("status") in ("fail", "error")}
     with warehouse.connect(read_only=True) as con:
-        for event in events:
+        for event in held:
             if isinstance(event, dg.AssetCheckResult) and not event.passed and stored.get(event.check_name):
                 rows = _stored_rows(con, stored[event.check_name])
                 if rows:
@@ -79,8 +96,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
                     event = event._replace(description=_row_line(first) or event.description).with_metadata(
                         {**(event.metadata or {}), "sample_rows": dg.MetadataValue.json(rows)})
             if isinstance(event, dg.Output | dg.AssetMaterialization):
-                key = _event_key(context, event)
-                extra = key_figure_metadata(con, key.path[-1], as_of)
+                extra = key_figure_metadata(con, _event_key(context, event).path[-1], as_of)
                 if extra:
                     event = event.with_metadata({**(event.metadata or {}), **extra})
             yield event
@@ -172,10 +188,21 @@ def dbt_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     yield from _build(context, dbt, warehouse)
 
 
+class DbtCli(DbtCliResource):
+    """dagster-dbt's resource without the dbt adapter it opens in this process before each invocation.
+
+    The adapter (≈ 3 s of dbt imports and set-up per run) serves only ``fetch_row_counts`` and
+    ``fetch_column_metadata``, which these assets do not use; dbt itself runs as a subprocess.
+    """
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
     # the dbt beside this interpreter (the project's .venv), whether or not the venv is on PATH
     import sys
     from pathlib import Path
 
     exe = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(exe) if exe.exists() else "dbt")
+    return DbtCli(project_dir=dbt_project, dbt_executable=str(exe) if exe.exists() else "dbt")

@@ -44,7 +44,7 @@ end
 -#}
 {% macro overlaps_window(start_col, end_col) -%}
 {%- if is_incremental() and has_window() -%}
-and {{ start_col }} <= cast('{{ var("end_date") }}' as date)
-and coalesce({{ end_col }}, cast('9999-12-31' as date)) >= cast('{{ var("start_date") }}' as date)
+and {{ start_col }} <= cast('{{ window_end() }}' as date)
+and coalesce({{ end_col }}, cast('9999-12-31' as date)) >= cast('{{ window_start() }}' as date)
 {%- endif -%}
 {%- endmacro %}

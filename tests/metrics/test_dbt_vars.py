@@ -1,7 +1,5 @@
-"""Partition windows become the dbt vars the incremental models filter on."""
-import json
-
-from assets.metrics.vars import dbt_vars, dbt_vars_arg
+"""Partition windows become the dbt window the incremental models and gates filter on."""
+from assets.metrics.vars import dbt_vars, dbt_window_env
 
 
 def test_daily_window():
@@ -15,4 +13,9 @@ def test_monthly_window_covers_whole_months():
 
 def test_unpartitioned_run_builds_everything():
     assert dbt_vars(None, None) == {"start_date": "", "end_date": ""}
-    assert json.loads(dbt_vars_arg(None, None)[1]) == {"end_date": "", "start_date": ""}
+    assert dbt_window_env(None, None) == {"MARGINFLOW_WINDOW_START": "", "MARGINFLOW_WINDOW_END": ""}
+
+
+def test_window_goes_to_the_environment():
+    assert dbt_window_env("2026-09", "2026-10") == {"MARGINFLOW_WINDOW_START": "2026-09-01",
+                                                    "MARGINFLOW_WINDOW_END": "2026-10-31"}

@@ -107,9 +107,9 @@ refresh_dates as (
     -- the window, plus the issue dates of calls still unresolved when the window starts
     select distinct business_date
     from calls
-    where business_date between cast('{{ var("start_date") }}' as date) and cast('{{ var("end_date") }}' as date)
-       or (business_date < cast('{{ var("start_date") }}' as date)
-           and coalesce(cured_on, liquidated_on, cast('9999-12-31' as date)) >= cast('{{ var("start_date") }}' as date))
+    where business_date between cast('{{ window_start() }}' as date) and cast('{{ window_end() }}' as date)
+       or (business_date < cast('{{ window_start() }}' as date)
+           and coalesce(cured_on, liquidated_on, cast('9999-12-31' as date)) >= cast('{{ window_start() }}' as date))
 ),
 {% endif %}
 
