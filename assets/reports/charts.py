@@ -104,8 +104,14 @@ def _date_axis(ax, dates: Sequence[dt.date]) -> None:
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=10))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     if dates:
-        pad = dt.timedelta(days=0.6)
-        ax.set_xlim(dates[0] - pad, dates[-1] + pad)
+        # half a day either side (so one day is a visible point, not a zero-width axis); a date minus a
+        # fraction of a day is the same date, hence the datetimes
+        first, last = (d if isinstance(d, dt.datetime) else dt.datetime.combine(d, dt.time())
+                       for d in (dates[0], dates[-1]))
+        pad = dt.timedelta(hours=14)
+        ax.set_xlim(first - pad, last + pad)
+        if last - first < dt.timedelta(days=3):  # else the auto locator ticks hours, all labelled with the day
+            ax.xaxis.set_major_locator(mdates.DayLocator())
 
 
 def _empty(ax, message: str) -> None:
@@ -265,7 +271,8 @@ def provider_capital_chart(series: Sequence[dict[str, Any]]) -> str:
         if not series:
             return _empty(ax, "no capital in the period")
         x = [r["business_date"] for r in series]
-        ax.step(x, [_f(r["capital_balance"]) for r in series], where="post", color=BLUE, label="Capital balance")
+        ax.step(x, [_f(r["capital_balance"]) for r in series], where="post", color=BLUE, label="Capital balance",
+                marker="o" if len(x) == 1 else None, markersize=2)  # a one-day step draws no line
         ax.plot(x, [_f(r["loan_book_allocated"]) for r in series], color=RED, marker="o", markersize=2,
                 label="Loan book allocated (pro rata)")
         _money_axis(ax)

@@ -418,21 +418,45 @@ def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip().casefold()
 
 
+def _trie_pattern(words: Iterable[str]) -> str:
+    """The literal ``words`` as one regex alternation shaped like a trie (shared prefixes factored out).
+
+    Python's ``re`` tries the branches of ``a|b|…`` one by one at every position of the text: with
+    1,000 providers' names that is 1,000 checks a character (≈ 0.2 s a statement); as a trie, a few.
+    Longer words win as in a longest-first ``a|b|…`` (an optional tail is greedy, the caller's
+    lookarounds make it backtrack to a shorter word).
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(trie)
+
+
 class LeakScanner:
     """Finds provider ids (whole tokens) and names (case- and whitespace-insensitive, also with the
     spaces lost as text extraction sometimes does) in texts, in one regex pass per text. Compiled once
     per provider directory and shared by every statement of a run."""
 
     def __init__(self, ids: Iterable[str], names: Iterable[str]):
-        self.ids = sorted({i for i in ids if i}, key=lambda x: (-len(x), x))
+        self.ids = sorted({i for i in ids if i})
         self.names = {_norm(n): n for n in names if n and n.strip()}
-        alt = "|".join(re.escape(i) for i in self.ids)
+        alt = _trie_pattern(self.ids)
         self._ids = re.compile(rf"(?<![A-Za-z0-9_])(?:{alt})(?![A-Za-z0-9_])") if alt else None
-        keys = sorted(self.names, key=lambda x: (-len(x), x))
-        alt = "|".join(re.escape(k) for k in keys)
+        alt = _trie_pattern(self.names)
         self._names = re.compile(rf"(?<!\w)(?:{alt})(?!\w)") if alt else None
-        self.squashed = {_WS.sub("", k): k for k in keys if len(_WS.sub("", k)) >= 12}
-        alt = "|".join(re.escape(k) for k in sorted(self.squashed, key=lambda x: (-len(x), x)))
+        self.squashed = {_WS.sub("", k): k for k in self.names if len(_WS.sub("", k)) >= 12}
+        alt = _trie_pattern(self.squashed)
         self._squashed = re.compile(rf"(?<![^\W_])(?:{alt})(?![^\W_])") if alt else None
 
     def leaks(self, texts: Iterable[str], own_id: str | None = None, own_names: Iterable[str] = ()) -> list[str]:
