@@ -54,9 +54,18 @@ def _run_job(defs, job: str, partition: str) -> dict:
     checks = result.get_asset_check_evaluations()
     failed_checks = [f"{'/'.join(ev.asset_key.path)}:{ev.check_name}" for ev in checks if not ev.passed]
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    mats = sum(1 for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION")
-    return {"job": job, "seconds": round(seconds, 3), "success": result.success, "materializations": mats,
-            "checks": len(checks), "failed_checks": failed_checks, "failed_steps": failed_steps}
+    mats = [e.event_specific_data.materialization for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"]
+    return {"job": job, "seconds": round(seconds, 3), "success": result.success, "materializations": len(mats),
+            "checks": len(checks), "failed_checks": failed_checks, "failed_steps": failed_steps,
+            # work skipped on unchanged inputs: loads that kept the earlier load, gates that reused a pass
+            "unchanged": sum(1 for m in mats if _flag(m.metadata, "unchanged")),
+            "reused": sum(1 for ev in checks if _flag(ev.metadata, "reused"))}
+
+
+def _flag(metadata, key: str) -> bool:
+    value = (metadata or {}).get(key)
+    return getattr(value, "value", value) is True
 
 
 _JOB = {"ingest": "bench_ingest", "gates": "bench_gates", "dbt": "daily_metrics"}
@@ -93,7 +102,8 @@ def stage_rerun(ctx: dict) -> dict:
     setup = time.perf_counter() - T0
     runs = {w: _run_job(defs, _JOB[w], ctx["day"]) for w in DAY_JOBS}
     work = sum(r["seconds"] for r in runs.values())
-    info = {w: {"seconds": r["seconds"], "success": r["success"]} for w, r in runs.items()}
+    info = {w: {k: r[k] for k in ("seconds", "success", "materializations", "unchanged", "checks", "reused")}
+            for w, r in runs.items()}
     info["failed_checks"] = [c for r in runs.values() for c in r["failed_checks"]]
     # as for the gates stage, a failed gate is a result; a failed ingest or dbt step is not
     return {"ok": not runs["ingest"]["failed_steps"] and not runs["dbt"]["failed_steps"], "setup_s": setup,

@@ -71,6 +71,9 @@ def test_bench_end_to_end_toy_size(tmp_path):
     for target in TARGETS:
         assert any(target in r and re.search(r"\| (met|\*\*missed\*\*)", r) for r in rows), \
             f"target {target!r} missing or without a verdict:\n{latest}"
+    # the re-run of the unchanged day kept every load, reused every gate and did not run dbt
+    rerun = next(r for r in rows if "re-running an unchanged partition" in r)
+    assert rerun.rstrip().endswith("| met |") and "gates reused, dbt not run" in rerun, rerun
     # big files are cleaned up without --keep; the measurements stay
     day = work / "fills_5000"
     assert not (day / "landing").exists() and not list(day.glob("*.duckdb"))
