@@ -207,7 +207,7 @@ class _Tally:
             for rec in rows[: max(sample_rows - len(self.samples), 0)]:
                 self.samples.append({k: _plain(v) for k, v in rec.items()})
 
-    def outcome(self, feed: Feed, business_date: str) -> Outcome:
+    def outcome(self, feed: Feed, business_date: str, rows: int) -> Outcome:
         c = self.check
         where = f"{feed.name} {business_date}: {c.rule}" + (f" on {', '.join(c.columns)}" if c.columns else "")
         if self.error:
@@ -221,11 +221,11 @@ class _Tally:
             msg = (f"{where} failed for {self.unexpected:,} of {self.denominator:,} rows"
                    f"{_files_text(self.files)}; first at {first.get('_source_file')}:{first.get('_source_row')}")
         else:
-            msg = f"{where} passed ({self.denominator:,} rows)"
+            msg = f"{where} passed ({rows:,} rows)"  # passes come from the verdict-only pass: no counts
         mism = (self.observed or {}).get("mismatched") or {}
         unexpected = self.unexpected or len(mism.get("missing") or []) + len(mism.get("unexpected") or [])
         return Outcome(self.type, c.rule, c.columns, self.success and not self.error, unexpected,
-                       _pct(self.unexpected, self.denominator), self.samples, msg, self.element, c.description,
+                       _pct(self.unexpected, self.denominator), self.samples, msg, self.element or rows, c.description,
                        "gx", self.observed, c.id)
 
 
@@ -310,39 +310,57 @@ def _etype(c: Check) -> str:
 # ----------------------------------------------------------------------------- entry point
 def validate_partition(con: duckdb.DuckDBPyConnection, feed: Feed, business_date: str, *,
                        chunk_rows: int = 200_000, sample_rows: int = 5) -> ValidationReport:
-    """Validate the rows of ``raw.<feed>`` whose ``_business_date`` is ``business_date``."""
-    from great_expectations.validator.v1_validator import Validator
+    """Validate the rows of ``raw.<feed>`` whose ``_business_date`` is ``business_date``.
 
+    Two passes over the partition's chunks. The first runs the whole suite for a verdict only (GX's
+    ``BOOLEAN_ONLY``: no lists of unexpected values and rows, ≈ 2.5× faster than ``SUMMARY``). Only
+    if an expectation failed does a second pass run the failed ones again, with counts and sample rows.
+    """
     bd = date.fromisoformat(business_date).isoformat()
     batch_def, suite, by_id = _feed_gx(feed)  # first: imports GX
     params = {END_OF_DAY: end_of_business_date_utc(bd)}
-    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": max(sample_rows, 1)}
-    tallies: dict[str, _Tally] = {}
-    rows = chunks = 0
     with _no_progress_bar(con):
-        cur = con.execute(f"SELECT * FROM {feed.table} WHERE _business_date = ?", [bd])
-        # streams chunk_rows at a time (DuckDB 1.5 renamed fetch_record_batch to to_arrow_reader)
-        reader = getattr(cur, "to_arrow_reader", cur.fetch_record_batch)(chunk_rows)
-        for batch in _nonempty(reader):
-            df = _frame(batch, feed)
-            rows += len(df)
-            chunks += 1
-            # What Batch.validate runs, minus a second load (and fingerprint hash) of the same chunk.
-            # The data source's one execution engine holds the active batch: one validation at a time.
-            with _validate_lock:
-                res = Validator(batch_definition=batch_def, batch_parameters={"dataframe": df},
-                                result_format=result_format).validate_expectation_suite(suite, params)
-            for r in res.results:
-                cfg = r.expectation_config
-                t = tallies.setdefault(cfg.meta["check"], _Tally(by_id[cfg.meta["check"]], cfg.type))
-                t.add(r, batch, feed, sample_rows)
-            del df, res
-        outcomes = [tallies[c.id].outcome(feed, bd) for c in by_id.values() if c.id in tallies]
+        tallies, rows, chunks = _pass(con, feed, bd, batch_def, suite, params, by_id,
+                                      {"result_format": "BOOLEAN_ONLY"}, chunk_rows, sample_rows)
+        failed = [by_id[cid] for cid, t in tallies.items() if not t.success or t.error]
+        if failed:
+            summary = {"result_format": "SUMMARY", "partial_unexpected_count": max(sample_rows, 1)}
+            detailed, _, _ = _pass(con, feed, bd, batch_def, build_suite(feed, failed), params, by_id, summary,
+                                   chunk_rows, sample_rows)
+            tallies.update(detailed)
+        outcomes = [tallies[c.id].outcome(feed, bd, rows) for c in by_id.values() if c.id in tallies]
         for c in by_id.values():
             if c.engine == "duckdb":
                 fn = _PUSHDOWN["unique" if c.rule.startswith("unique.") else c.rule]
                 outcomes.append(fn(con, feed, bd, c, sample_rows))
     return ValidationReport(feed.name, bd, all(o.success for o in outcomes), rows, outcomes, chunks)
+
+
+def _pass(con, feed: Feed, bd: str, batch_def, suite, params: dict, by_id: dict[str, Check], result_format: dict,
+          chunk_rows: int, sample_rows: int) -> tuple[dict[str, _Tally], int, int]:
+    """One pass of ``suite`` over the partition, ``chunk_rows`` at a time: (tallies by check, rows, chunks)."""
+    from great_expectations.validator.v1_validator import Validator
+
+    tallies: dict[str, _Tally] = {}
+    rows = chunks = 0
+    cur = con.execute(f"SELECT * FROM {feed.table} WHERE _business_date = ?", [bd])
+    # streams chunk_rows at a time (DuckDB 1.5 renamed fetch_record_batch to to_arrow_reader)
+    reader = getattr(cur, "to_arrow_reader", cur.fetch_record_batch)(chunk_rows)
+    for batch in _nonempty(reader):
+        df = _frame(batch, feed)
+        rows += len(df)
+        chunks += 1
+        # What Batch.validate runs, minus a second load of the same chunk. The data source's one
+        # execution engine holds the active batch: one validation at a time.
+        with _validate_lock:
+            res = Validator(batch_definition=batch_def, batch_parameters={"dataframe": df},
+                            result_format=result_format).validate_expectation_suite(suite, params)
+        for r in res.results:
+            cfg = r.expectation_config
+            t = tallies.setdefault(cfg.meta["check"], _Tally(by_id[cfg.meta["check"]], cfg.type))
+            t.add(r, batch, feed, sample_rows)
+        del df, res
+    return tallies, rows, chunks
 
 
 @contextmanager
