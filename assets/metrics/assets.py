@@ -6,6 +6,7 @@ failing test of severity error fails the step, so nothing downstream (reports) i
 """
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 
 import dagster as dg
@@ -60,12 +61,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
         # the same inputs and the same models were built and passed their gates before: nothing to redo
         context.log.info(f"dbt build skipped: inputs of {start} … {end} unchanged since the last successful build")
         return
-    # dbt runs as a subprocess with this process's environment: profiles.yml reads the warehouse,
-    # the window macros the window
-    os.environ.update({"MARGINFLOW_WAREHOUSE": warehouse.path, **dbt_window_env(start, end)})
     # unit tests run in CI (`make test`); production builds run models and data tests only
     args = ["build", "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # dbt starts as a subprocess with this process's environment: profiles.yml reads the warehouse, the
+    # window macros the window (set only while it starts, so nothing else in the process sees them)
+    with _environment({"MARGINFLOW_WAREHOUSE": warehouse.path, **dbt_window_env(start, end)}):
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
     # Events go to Dagster as dbt reports them (storing ≈ 650 events costs ≈ 10 s, now beside dbt's
     # own work). What needs the warehouse waits until dbt has exited and freed it: the outputs of marts
     # with key figures (and their check results, which must follow their materialization) and failed
@@ -116,6 +117,20 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
                        input_digest=digest)
     if not ok:
         raise dg.Failure(description=description, metadata=meta)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _event_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey:
