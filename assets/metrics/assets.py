@@ -5,9 +5,11 @@ single `dbt build` over the window (BackfillPolicy.single_run). dbt tests become
 failing test of severity error fails the step, so nothing downstream (reports) is built on it.
 """
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -204,6 +206,9 @@ def dbt_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     yield from _build(context, dbt, warehouse)
 
 
+VENV_DBT = Path(sys.executable).with_name("dbt")  # the dbt installed with this interpreter's dbt-core
+
+
 class DbtCli(DbtCliResource):
     """dagster-dbt's resource minus two per-run costs of ≈ 3 s each (dbt itself runs as a subprocess).
 
@@ -218,21 +223,15 @@ class DbtCli(DbtCliResource):
 
     @cached_property
     def _cli_version(self):
-        import sys
         from importlib.metadata import version as installed
-        from pathlib import Path
 
         from packaging import version
 
-        if Path(self.dbt_executable) == Path(sys.executable).with_name("dbt"):
+        if Path(self.dbt_executable) == VENV_DBT:
             return version.parse(installed("dbt-core"))
         return super()._cli_version
 
 
 def dbt_resource() -> DbtCliResource:
     # the dbt beside this interpreter (the project's .venv), whether or not the venv is on PATH
-    import sys
-    from pathlib import Path
-
-    exe = Path(sys.executable).with_name("dbt")
-    return DbtCli(project_dir=dbt_project, dbt_executable=str(exe) if exe.exists() else "dbt")
+    return DbtCli(project_dir=dbt_project, dbt_executable=str(VENV_DBT) if VENV_DBT.exists() else "dbt")
